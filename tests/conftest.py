@@ -1,0 +1,81 @@
+"""Fixtures every test package shares.
+
+Tests that need a real service (Redis, PostgreSQL, bubblewrap, Chromium) skip when it is
+missing on a developer's machine, but CI sets ``TROVE_TEST_REQUIRE_SERVICES=1`` and then a
+missing service is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("TROVE_TEST_REQUIRE_SERVICES") == "1"
+REDIS_URL = os.environ.get("TROVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get(
+    "TROVE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def unavailable(what: str) -> None:
+    """Skip locally; fail in CI, where every service must be present."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required in CI (TROVE_TEST_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 0), 2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    if not _reachable(REDIS_URL):
+        unavailable(f"Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    if not _reachable(POSTGRES_URL):
+        unavailable(f"PostgreSQL at {POSTGRES_URL}")
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def bwrap_path() -> str:
+    path = shutil.which("bwrap")
+    if path is None:
+        unavailable("bubblewrap (bwrap)")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        unavailable("Debian chromium")
+    assert path is not None
+    return path
+
+
+@pytest.fixture
+def trove_home(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An isolated ``TROVE_HOME`` (CLI profiles, local server data) and no ``TROVE_*`` env."""
+    home = os.path.join(tmp_path, "trove-home")
+    for name in list(os.environ):
+        if name.startswith("TROVE_") and not name.startswith("TROVE_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TROVE_HOME", home)
+    yield home

@@ -1,0 +1,1 @@
+"""The ``trove`` command line (extra ``[cli]``)."""

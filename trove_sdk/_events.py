@@ -1,0 +1,350 @@
+"""The event catalogue: one frozen dataclass per event type, and the one table of names.
+
+``EVENT_TYPES`` maps every type string to its class. The server reads it when it emits, the
+receiver kit when it validates handler registrations and parses deliveries, the CLI when it
+renders; nothing else lists event names. Types missing from the table parse to
+``UnknownEvent`` (forward compatibility: a newer server may send types this version has never
+heard of, and receivers must acknowledge them rather than fail).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from trove_sdk._exceptions import EventParseError
+
+__all__ = [
+    "API_VERSION",
+    "EVENT_TYPES",
+    "Event",
+    "ExecCompleted",
+    "ExecCompletedData",
+    "FileDeleted",
+    "FileDeletedData",
+    "FileWritten",
+    "FileWrittenData",
+    "KeyCreated",
+    "KeyCreatedData",
+    "KeyRevoked",
+    "KeyRevokedData",
+    "NamespaceDeleted",
+    "NamespaceDeletedData",
+    "SnapshotCreated",
+    "SnapshotCreatedData",
+    "SnapshotDeleted",
+    "SnapshotDeletedData",
+    "SnapshotRestored",
+    "SnapshotRestoredData",
+    "UnknownEvent",
+    "WebhookTest",
+    "WebhookTestData",
+    "WorkspaceCreated",
+    "WorkspaceCreatedData",
+    "parse_event",
+    "suggest_event_type",
+]
+
+API_VERSION = "2026-04-30"
+
+DataT = TypeVar("DataT")
+_Class = type  # Event has a field named ``type``; class-level annotations need the builtin.
+
+
+# --- typed payloads -------------------------------------------------------------------------
+# Fields without a default are required in a delivery; the rest are optional so that servers
+# which leave them out (older or hosted ones) still parse.
+
+
+@dataclass(frozen=True)
+class FileWrittenData:
+    path: str
+    size_bytes: int | None = None
+    source: str | None = None  # "write" | "upload" | "exec"
+
+
+@dataclass(frozen=True)
+class FileDeletedData:
+    path: str
+    source: str | None = None  # "delete" | "exec"
+
+
+@dataclass(frozen=True)
+class ExecCompletedData:
+    command: str
+    exit_code: int
+    duration_ms: int = 0
+    stdin_bytes: int = 0
+    stdout: str = ""  # the first 1 KiB
+    timed_out: bool = False
+    files_scan: str | None = None  # "skipped" when the change scan hit its bound
+
+
+@dataclass(frozen=True)
+class SnapshotCreatedData:
+    snapshot_id: str
+    label: str | None = None
+    size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotRestoredData:
+    snapshot_id: str
+    files_restored: int = 0
+
+
+@dataclass(frozen=True)
+class SnapshotDeletedData:
+    snapshot_id: str
+
+
+@dataclass(frozen=True)
+class NamespaceDeletedData:
+    namespace: str
+    files_deleted: int = 0
+
+
+@dataclass(frozen=True)
+class WorkspaceCreatedData:
+    workspace_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class KeyCreatedData:
+    key_id: str
+    name: str = ""
+    scope: str | None = None
+    namespace: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyRevokedData:
+    key_id: str
+
+
+@dataclass(frozen=True)
+class WebhookTestData:
+    message: str = ""
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event(Generic[DataT]):
+    """A Trove event envelope (CONTRACT §4.2) with a typed ``data``."""
+
+    id: str
+    type: str
+    api_version: str
+    workspace_id: str
+    namespace: str | None
+    created_at: str
+    data: DataT
+
+    event_type: ClassVar[str | None] = None
+    data_class: ClassVar[_Class | None] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The envelope as JSON-ready data (``data`` flattened back to a dict)."""
+        data: Any = self.data
+        if dataclasses.is_dataclass(data) and not isinstance(data, type):
+            data = dataclasses.asdict(data)
+        return {
+            "id": self.id,
+            "type": self.type,
+            "api_version": self.api_version,
+            "workspace_id": self.workspace_id,
+            "namespace": self.namespace,
+            "created_at": self.created_at,
+            "data": data,
+        }
+
+
+@dataclass(frozen=True)
+class UnknownEvent(Event[dict[str, Any]]):
+    """A type this version does not know; ``data`` is the raw mapping."""
+
+
+@dataclass(frozen=True)
+class FileWritten(Event[FileWrittenData]):
+    event_type: ClassVar[str | None] = "file.written"
+    data_class: ClassVar[_Class | None] = FileWrittenData
+
+
+@dataclass(frozen=True)
+class FileDeleted(Event[FileDeletedData]):
+    event_type: ClassVar[str | None] = "file.deleted"
+    data_class: ClassVar[_Class | None] = FileDeletedData
+
+
+@dataclass(frozen=True)
+class ExecCompleted(Event[ExecCompletedData]):
+    event_type: ClassVar[str | None] = "exec.completed"
+    data_class: ClassVar[_Class | None] = ExecCompletedData
+
+
+@dataclass(frozen=True)
+class SnapshotCreated(Event[SnapshotCreatedData]):
+    event_type: ClassVar[str | None] = "snapshot.created"
+    data_class: ClassVar[_Class | None] = SnapshotCreatedData
+
+
+@dataclass(frozen=True)
+class SnapshotRestored(Event[SnapshotRestoredData]):
+    event_type: ClassVar[str | None] = "snapshot.restored"
+    data_class: ClassVar[_Class | None] = SnapshotRestoredData
+
+
+@dataclass(frozen=True)
+class SnapshotDeleted(Event[SnapshotDeletedData]):
+    event_type: ClassVar[str | None] = "snapshot.deleted"
+    data_class: ClassVar[_Class | None] = SnapshotDeletedData
+
+
+@dataclass(frozen=True)
+class NamespaceDeleted(Event[NamespaceDeletedData]):
+    event_type: ClassVar[str | None] = "namespace.deleted"
+    data_class: ClassVar[_Class | None] = NamespaceDeletedData
+
+
+@dataclass(frozen=True)
+class WorkspaceCreated(Event[WorkspaceCreatedData]):
+    event_type: ClassVar[str | None] = "workspace.created"
+    data_class: ClassVar[_Class | None] = WorkspaceCreatedData
+
+
+@dataclass(frozen=True)
+class KeyCreated(Event[KeyCreatedData]):
+    event_type: ClassVar[str | None] = "key.created"
+    data_class: ClassVar[_Class | None] = KeyCreatedData
+
+
+@dataclass(frozen=True)
+class KeyRevoked(Event[KeyRevokedData]):
+    event_type: ClassVar[str | None] = "key.revoked"
+    data_class: ClassVar[_Class | None] = KeyRevokedData
+
+
+@dataclass(frozen=True)
+class WebhookTest(Event[WebhookTestData]):
+    event_type: ClassVar[str | None] = "webhook.test"
+    data_class: ClassVar[_Class | None] = WebhookTestData
+
+
+_CATALOGUE: tuple[type[Event[Any]], ...] = (
+    FileWritten,
+    FileDeleted,
+    ExecCompleted,
+    SnapshotCreated,
+    SnapshotRestored,
+    SnapshotDeleted,
+    NamespaceDeleted,
+    WorkspaceCreated,
+    KeyCreated,
+    KeyRevoked,
+    WebhookTest,
+)
+
+EVENT_TYPES: Mapping[str, type[Event[Any]]] = {
+    cls.event_type: cls for cls in _CATALOGUE if cls.event_type is not None
+}
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+_Spec = tuple[str, tuple[type, ...], bool, Any]  # name, accepted types, required, default
+
+
+def _field_specs(data_class: type) -> tuple[_Spec, ...]:
+    """Read a payload dataclass once: each field's accepted JSON types and default."""
+    hints = typing.get_type_hints(data_class)
+    specs: list[_Spec] = []
+    for f in dataclasses.fields(data_class):
+        accepted = tuple(
+            t for t in typing.get_args(hints[f.name]) or (hints[f.name],) if t is not type(None)
+        )
+        required = f.default is dataclasses.MISSING
+        nullable = type(None) in typing.get_args(hints[f.name])
+        specs.append((f.name, accepted + ((type(None),) if nullable else ()), required, f.default))
+    return tuple(specs)
+
+
+_SPECS: dict[type, tuple[_Spec, ...]] = {
+    cls.data_class: _field_specs(cls.data_class) for cls in _CATALOGUE if cls.data_class is not None
+}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", type(None): "null"}
+
+
+def _build_data(event_type: str, data_class: type, raw: Mapping[str, Any]) -> Any:
+    values: dict[str, Any] = {}
+    for name, accepted, required, default in _SPECS[data_class]:
+        if name not in raw:
+            if required:
+                raise EventParseError(f"{event_type} event: data.{name} is missing")
+            values[name] = default
+            continue
+        value = raw[name]
+        # bool is an int subclass; a JSON true must not pass as a size or an exit code.
+        if type(value) not in accepted:
+            wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in accepted)
+            raise EventParseError(f"{event_type} event: data.{name} must be {wanted}")
+        values[name] = value
+    obj: Any = object.__new__(data_class)
+    # Frozen dataclasses only forbid __setattr__; filling __dict__ directly skips the
+    # per-field object.__setattr__ calls that dominate small-delivery verification time.
+    obj.__dict__.update(values)
+    return obj
+
+
+_ENVELOPE_STRINGS = ("id", "type", "api_version", "workspace_id", "created_at")
+
+
+def parse_event(payload: Any) -> Event[Any]:
+    """Turn a decoded envelope into its typed event; raises ``EventParseError`` naming the fault.
+
+    Unknown types become ``UnknownEvent``; extra envelope fields (``event_id`` on feed rows) and
+    extra data fields are ignored.
+    """
+    if not isinstance(payload, Mapping):
+        raise EventParseError(f"an event must be a JSON object, not {type(payload).__name__}")
+    for name in _ENVELOPE_STRINGS:
+        value = payload.get(name)
+        if type(value) is not str:
+            if value is None:
+                raise EventParseError(f"event field {name!r} is missing")
+            raise EventParseError(f"event field {name!r} must be a string")
+    namespace = payload.get("namespace")
+    if namespace is not None and type(namespace) is not str:
+        raise EventParseError("event field 'namespace' must be a string or null")
+    raw_data = payload.get("data", {})
+    if not isinstance(raw_data, Mapping):
+        raise EventParseError("event field 'data' must be an object")
+    event_type: str = payload["type"]
+    cls = EVENT_TYPES.get(event_type)
+    if cls is None or cls.data_class is None:
+        cls, data = UnknownEvent, dict(raw_data)
+    else:
+        data = _build_data(event_type, cls.data_class, raw_data)
+    event = object.__new__(cls)
+    event.__dict__.update(
+        id=payload["id"],
+        type=event_type,
+        api_version=payload["api_version"],
+        workspace_id=payload["workspace_id"],
+        namespace=namespace,
+        created_at=payload["created_at"],
+        data=data,
+    )
+    return event
+
+
+def suggest_event_type(name: str) -> str | None:
+    """The closest known event type to a misspelt one, if any is close."""
+    matches = difflib.get_close_matches(name, list(EVENT_TYPES), n=1, cutoff=0.6)
+    return matches[0] if matches else None

@@ -1,0 +1,197 @@
+"""Webhook signatures: ``X-Trove-Signature: t=<unix>,v1=<hex>[,v1=<hex>...]``.
+
+``v1`` is the lowercase hex HMAC-SHA256 of ``b"<t>." + raw body`` keyed with the whole signing
+secret (``trove-whsec-...`` included). Pure functions over bytes, no I/O. One implementation
+serves the server's delivery worker, ``trove webhooks listen``/``trigger`` and every receiver.
+
+Verification is two-sided on the timestamp (``|now - t| <= tolerance``), accepts several ``v1``
+entries and several secrets (rotation), compares in constant time, and raises only
+``WebhookSignatureError`` — with ``reason`` set to ``header``, ``tolerance``, ``mismatch`` or
+``body`` — whatever bytes or header text it is given.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from trove_sdk._events import Event, parse_event
+from trove_sdk._exceptions import EventParseError, WebhookSignatureError
+
+__all__ = [
+    "DEFAULT_TOLERANCE_SECONDS",
+    "SIGNATURE_HEADER",
+    "VerifiedDelivery",
+    "WebhookVerifier",
+    "compute_signature",
+    "sign_webhook",
+    "verify_webhook",
+]
+
+SIGNATURE_HEADER = "X-Trove-Signature"
+DEFAULT_TOLERANCE_SECONDS = 300
+_SCHEME = "v1"
+# Unix seconds stay at 10 digits until the year 2286; more digits is garbage, not "stale".
+_MAX_TIMESTAMP_DIGITS = 12
+_HEX_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
+
+Secrets = str | Sequence[str]
+
+
+def _keys(secret: Secrets) -> tuple[bytes, ...]:
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    if not secrets or not all(isinstance(s, str) and s for s in secrets):
+        raise ValueError("a webhook secret must be a non-empty string (or a list of them)")
+    return tuple(s.encode() for s in secrets)
+
+
+def _to_bytes(body: object) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        try:
+            return body.encode()
+        except UnicodeEncodeError as exc:
+            raise WebhookSignatureError("body is not valid UTF-8 text", "body") from exc
+    raise WebhookSignatureError(f"body must be bytes or str, not {type(body).__name__}", "body")
+
+
+def compute_signature(secret: str, timestamp: int, body: bytes | str) -> str:
+    """The lowercase hex ``v1`` digest of one secret over ``<timestamp>.<body>``."""
+    message = b"%d." % timestamp + _to_bytes(body)
+    return hmac.digest(secret.encode(), message, "sha256").hex()
+
+
+def sign_webhook(secret: Secrets, body: bytes | str, *, timestamp: int | None = None) -> str:
+    """The ``X-Trove-Signature`` value for ``body``: one ``v1`` per secret, newest first.
+
+    ``timestamp`` defaults to now. Passing two secrets is how a sender signs during a
+    rotation's grace window.
+    """
+    keys = _keys(secret)
+    t = int(time.time()) if timestamp is None else int(timestamp)
+    message = b"%d." % t + _to_bytes(body)
+    parts = [f"t={t}"]
+    parts.extend(f"{_SCHEME}={hmac.digest(k, message, 'sha256').hex()}" for k in keys)
+    return ",".join(parts)
+
+
+def _parse_header(header: Any) -> tuple[int, list[str]]:
+    if not isinstance(header, str) or not header.strip():
+        raise WebhookSignatureError(f"missing {SIGNATURE_HEADER} header", "header")
+    timestamp: str | None = None
+    signatures: list[str] = []
+    for piece in header.split(","):
+        key, sep, value = piece.partition("=")
+        if not sep:
+            continue
+        key = key.strip()
+        if key == "t":
+            timestamp = value.strip()
+        elif key == _SCHEME:
+            signatures.append(value.strip())
+    if timestamp is None:
+        raise WebhookSignatureError(f"{SIGNATURE_HEADER} has no t= timestamp", "header")
+    if not (
+        timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _MAX_TIMESTAMP_DIGITS
+    ):
+        raise WebhookSignatureError(
+            f"{SIGNATURE_HEADER} timestamp is not a whole number of seconds", "header"
+        )
+    if not signatures:
+        raise WebhookSignatureError(f"{SIGNATURE_HEADER} has no v1= signature", "header")
+    return int(timestamp), signatures
+
+
+@dataclass(frozen=True)
+class VerifiedDelivery:
+    """A verified delivery: the typed event, the signed timestamp and which secret matched."""
+
+    event: Event[Any]
+    timestamp: int
+    secret_index: int
+    payload: dict[str, Any]
+
+
+class WebhookVerifier:
+    """Verifies deliveries against fixed secrets; keeps the encoded keys between calls.
+
+    Parameters:
+        secret: the signing secret, or several during a rotation (any one may match).
+        tolerance_seconds: how far the signed timestamp may be from now, either way.
+    """
+
+    def __init__(
+        self, secret: Secrets, *, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+    ) -> None:
+        if tolerance_seconds < 0:
+            raise ValueError("tolerance_seconds must not be negative")
+        self._keys = _keys(secret)
+        self.tolerance_seconds = tolerance_seconds
+
+    def verify_signature(
+        self, body: bytes | str, signature_header: Any, *, now: float | None = None
+    ) -> tuple[int, int, bytes]:
+        """Check the signature only: ``(timestamp, secret_index, body_bytes)``."""
+        timestamp, signatures = _parse_header(signature_header)
+        current = int(time.time() if now is None else now)
+        age = current - timestamp
+        if age > self.tolerance_seconds or -age > self.tolerance_seconds:
+            direction = "old" if age > 0 else "in the future"
+            raise WebhookSignatureError(
+                f"signature timestamp is {abs(age)}s {direction} "
+                f"(tolerance {self.tolerance_seconds}s)",
+                "tolerance",
+            )
+        raw = _to_bytes(body)
+        message = b"%d." % timestamp + raw
+        for index, key in enumerate(self._keys):
+            expected = hmac.digest(key, message, "sha256").hex()
+            for candidate in signatures:
+                # compare_digest refuses non-ASCII str; such a candidate cannot match anyway.
+                if candidate.isascii() and hmac.compare_digest(expected, candidate):
+                    return timestamp, index, raw
+        if not any(_HEX_SIGNATURE.fullmatch(s) for s in signatures):
+            raise WebhookSignatureError(
+                f"{SIGNATURE_HEADER} v1 is not a 64-character hex digest", "header"
+            )
+        raise WebhookSignatureError("no signature matches the webhook secret", "mismatch")
+
+    def verify(
+        self, body: bytes | str, signature_header: Any, *, now: float | None = None
+    ) -> VerifiedDelivery:
+        """Verify, then parse: the signature is checked before the body is decoded."""
+        timestamp, index, raw = self.verify_signature(body, signature_header, now=now)
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise WebhookSignatureError(f"body is not valid JSON: {exc}", "body") from exc
+        try:
+            event = parse_event(payload)
+        except EventParseError as exc:
+            raise WebhookSignatureError(f"body is not a Trove event: {exc}", "body") from exc
+        return VerifiedDelivery(event, timestamp, index, payload)
+
+
+def verify_webhook(
+    *,
+    secret: Secrets,
+    body: bytes | str,
+    signature_header: Any,
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
+) -> Event[Any]:
+    """Verify a delivery and return its typed event.
+
+    Pass the raw request body: re-serialised JSON does not match the signature. ``secret`` may
+    be a list during a rotation. Raises ``WebhookSignatureError`` (see ``.reason``) for every
+    bad input, never ``KeyError``/``ValueError``/``TypeError``.
+    """
+    verifier = WebhookVerifier(secret, tolerance_seconds=tolerance_seconds)
+    return verifier.verify(body, signature_header).event
