@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Project tasks with nothing but Python and git: ``python3 dev.py demo`` and ``python3 dev.py test``.
+"""Project tasks with only Python and git: ``python3 dev.py demo`` / ``python3 dev.py test``.
 
 Both create ``.venv`` on first use and (re)install the kit into it whenever ``pyproject.toml``
 changed, so they work the same on a fresh clone, on a developer's machine and in CI.
@@ -29,7 +29,7 @@ def _run(*args: str | os.PathLike[str], **kwargs: object) -> None:
 
 def ensure_venv(extras: str) -> None:
     """Create the venv and install ``.[extras]`` unless this exact pyproject is installed."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 — dev.py runs under any system python3
         raise SystemExit("the Trove kit needs Python 3.10 or newer")
     if not PYTHON.exists():
         print(f"creating {VENV}", file=sys.stderr)
