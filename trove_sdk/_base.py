@@ -11,6 +11,7 @@ these generators once. ``_io.py`` drives them twice — with ``httpx.Client`` an
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import platform
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -62,6 +63,8 @@ class Upload:
             return
         if not hasattr(source, "read"):
             raise TypeError("upload data must be bytes or a binary file-like object")
+        if isinstance(source, io.TextIOBase):  # type: ignore[unreachable]  # callers are untyped
+            raise TypeError("upload needs a file opened in binary mode ('rb')")
         self._bytes, self._file = None, source
         self._start, self.length = 0, None
         try:
@@ -223,7 +226,7 @@ class HTTPBase:
         return httpx.Timeout(value)
 
     def _request_kwargs(self, call: Call) -> dict[str, Any]:
-        headers = dict(call.headers)
+        headers = {**self._headers, **call.headers}
         kwargs: dict[str, Any] = {
             "params": call.params,
             "headers": headers,

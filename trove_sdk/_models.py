@@ -435,7 +435,7 @@ class DeviceCode:
             user_code=d["user_code"],
             verification_uri=d["verification_uri"],
             verification_uri_complete=d.get("verification_uri_complete"),
-            interval=max(1, int(d.get("interval") or 2)),
+            interval=2 if d.get("interval") is None else max(1, int(d["interval"])),
             expires_in=int(d.get("expires_in") or 600),
         )
 

@@ -1,0 +1,167 @@
+"""The events feed and the resumable stream: paging, filters, reconnect without gap or repeat."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import respx
+
+from trove_sdk import (
+    AsyncTroveAdminClient,
+    FileWritten,
+    TroveAdminClient,
+    TroveAuthError,
+    TroveClient,
+    TroveError,
+    sample_event,
+)
+from trove_sdk._sse import SSEDecoder
+
+BASE = "https://api.test"
+WS = "ws-d69634745de7ce97"
+STREAM = f"/v1/workspaces/{WS}/webhooks/stream"
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def instant(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr("trove_sdk._feed_io.time.sleep", lambda s: None)
+    monkeypatch.setattr("trove_sdk._feed_io.asyncio.sleep", instant)
+
+
+def _event(n: int) -> dict[str, object]:
+    return sample_event(
+        "file.written",
+        event_id=f"evt-{n:012d}",
+        data={"path": f"workspace/{n}"},
+        created_at=f"2026-04-30T00:00:{n:02d}.000Z",
+    )
+
+
+def _block(n: int) -> str:
+    return f"id: {n}\nevent: file.written\ndata: {json.dumps(_event(n))}\n\n"
+
+
+CONNECTED = 'event: connected\ndata: {"type": "connected"}\n\n'
+
+
+def _sse(*parts: str) -> httpx.Response:
+    return httpx.Response(200, text="".join(parts), headers={"content-type": "text/event-stream"})
+
+
+def test_sse_decoder_joins_data_lines_skips_comments_and_keeps_the_last_id() -> None:
+    decoder = SSEDecoder()
+    lines = [": keep-alive", "id: 7", "event: x", "data: a", "data: b", "", "data: c", ""]
+    events = [e for e in map(decoder.feed, lines) if e is not None]
+    assert [(e.event, e.data, e.id) for e in events] == [("x", "a\nb", "7"), ("message", "c", "7")]
+
+
+def test_iter_events_walks_every_page_newest_first() -> None:
+    pages = {
+        None: {"events": [_event(3), _event(2)], "next_cursor": "c2"},
+        "c2": {"events": [_event(1)], "next_cursor": None},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.params["limit"] == "200"
+        return httpx.Response(200, json=pages[request.url.params.get("cursor")])
+
+    with respx.mock(base_url=BASE) as router, TroveAdminClient("k", WS, base_url=BASE) as client:
+        router.get(f"/v1/workspaces/{WS}/events").mock(side_effect=handler)
+        ids = [e.id for e in client.iter_events()]
+    assert ids == ["evt-000000000003", "evt-000000000002", "evt-000000000001"]
+
+
+def test_a_runtime_client_finds_its_workspace_once_through_me() -> None:
+    with respx.mock(base_url=BASE) as router, TroveClient("k", "alice", base_url=BASE) as client:
+        me = router.get("/v1/me").respond(200, json={"workspace_id": WS})
+        feed = router.get(f"/v1/workspaces/{WS}/events").respond(200, json={"events": []})
+        client.list_events()
+        client.list_events(namespace="alice")
+    assert (me.call_count, feed.call_count) == (1, 2)
+    assert "x-namespace" not in feed.calls[0].request.headers
+
+
+def test_the_stream_resumes_after_a_disconnect_with_no_gap_and_no_duplicate() -> None:
+    requests: list[httpx.Request] = []
+    responses = iter(
+        [
+            _sse(CONNECTED, _block(1), _block(2)),  # then the connection drops
+            httpx.Response(503),  # the server is restarting
+            _sse(CONNECTED, _block(3)),
+        ]
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return next(responses)
+
+    with respx.mock(base_url=BASE) as router, TroveAdminClient("k", WS, base_url=BASE) as client:
+        router.get(STREAM).mock(side_effect=handler)
+        stream: Iterator = client.stream_events(types=["file.written"], namespace="alice")
+        got = [next(stream) for _ in range(3)]
+    assert [g.cursor for g in got] == ["1", "2", "3"]
+    assert [g.event.id for g in got] == ["evt-000000000001", "evt-000000000002", "evt-000000000003"]
+    assert isinstance(got[0].event, FileWritten)
+    assert json.loads(got[0].payload) == _event(1)
+    assert "last-event-id" not in requests[0].headers
+    assert [r.headers.get("last-event-id") for r in requests[1:]] == ["2", "2"]
+    assert all(r.url.params["types"] == "file.written" for r in requests)
+    assert all(r.url.params["namespace"] == "alice" for r in requests)
+    assert all(r.headers["accept"] == "text/event-stream" for r in requests)
+
+
+def test_a_stream_started_from_a_cursor_sends_it() -> None:
+    with respx.mock(base_url=BASE) as router, TroveAdminClient("k", WS, base_url=BASE) as client:
+        route = router.get(STREAM).mock(return_value=_sse(CONNECTED, _block(42)))
+        assert next(client.stream_events(cursor="41")).cursor == "42"
+    assert route.calls[0].request.headers["last-event-id"] == "41"
+
+
+def test_a_rejected_key_ends_the_stream_instead_of_retrying_forever() -> None:
+    with respx.mock(base_url=BASE) as router, TroveAdminClient("k", WS, base_url=BASE) as client:
+        route = router.get(STREAM).respond(401, json={"detail": "Invalid API key"})
+        with pytest.raises(TroveAuthError, match="Invalid API key"):
+            next(client.stream_events())
+    assert route.call_count == 1
+
+
+def test_a_non_sse_answer_is_a_clear_error() -> None:
+    with respx.mock(base_url=BASE) as router, TroveAdminClient("k", WS, base_url=BASE) as client:
+        router.get(STREAM).respond(200, json={"events": []})
+        with pytest.raises(TroveError, match="not an event stream"):
+            next(client.stream_events())
+
+
+def test_without_reconnect_a_dropped_stream_raises() -> None:
+    with respx.mock(base_url=BASE) as router, TroveAdminClient("k", WS, base_url=BASE) as client:
+        router.get(STREAM).mock(return_value=_sse(CONNECTED, _block(1)))
+        stream = client.stream_events(reconnect=False)
+        assert next(stream).cursor == "1"
+        with pytest.raises(TroveError, match="closed"):
+            next(stream)
+
+
+async def test_the_async_stream_resumes_the_same_way() -> None:
+    responses = iter([_sse(CONNECTED, _block(1)), _sse(CONNECTED, _block(2))])
+    seen_ids: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen_ids.append(request.headers.get("last-event-id"))
+        return next(responses)
+
+    async with AsyncTroveAdminClient("k", WS, base_url=BASE) as client:
+        with respx.mock(base_url=BASE) as router:
+            router.get(STREAM).mock(side_effect=handler)
+            got = []
+            async for item in client.stream_events():
+                got.append(item.cursor)
+                if len(got) == 2:
+                    break
+    assert got == ["1", "2"]
+    assert seen_ids == [None, "1"]

@@ -1,0 +1,162 @@
+"""Uploads and downloads stream: memory does not grow with the file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from trove_sdk import AsyncTroveClient, TroveClient, TroveConnectionError
+
+BASE = "https://api.test"
+MiB = 1 << 20
+
+
+class GeneratedFile(io.RawIOBase):
+    """A seekable file of ``size`` bytes that exists nowhere; records the largest read."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.pos, self.largest_read = size, 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.pos = {
+            io.SEEK_SET: offset,
+            io.SEEK_CUR: self.pos + offset,
+            io.SEEK_END: self.size + offset,
+        }[whence]
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.size - self.pos if n < 0 else min(n, self.size - self.pos)
+        self.largest_read = max(self.largest_read, n)
+        self.pos += n
+        return b"x" * n
+
+
+def _count_body(request: httpx.Request) -> int:
+    # (respx buffers the body before a side effect sees it, so the chunking itself is
+    # asserted on the source: ``largest_read``.)
+    return sum(len(chunk) for chunk in request.stream)  # type: ignore[union-attr]
+
+
+def test_a_100_mib_upload_is_sent_in_chunks_never_read_whole() -> None:
+    source = GeneratedFile(100 * MiB)
+    seen: dict[str, object] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen["length"] = request.headers["content-length"]
+        seen["total"] = _count_body(request)
+        return httpx.Response(200, json={"path": "workspace/big.bin", "size_bytes": 100 * MiB})
+
+    with respx.mock(base_url=BASE) as router, TroveClient("k", "ns", base_url=BASE) as client:
+        router.put("/files/big.bin").mock(side_effect=handler)
+        result = client.upload("big.bin", source)
+    assert result.size_bytes == 100 * MiB
+    assert seen["length"] == str(100 * MiB)
+    assert seen["total"] == 100 * MiB
+    assert source.largest_read <= MiB
+
+
+def test_an_upload_from_a_file_opened_in_text_mode_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("hi")
+    with TroveClient("k", "ns", base_url=BASE) as client:
+        with path.open("r") as handle, pytest.raises(TypeError, match="binary mode"):
+            client.upload("t.txt", handle)  # type: ignore[arg-type]
+
+
+async def test_the_async_client_streams_uploads_too() -> None:
+    source = GeneratedFile(8 * MiB)
+    totals: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        total = 0
+        async for chunk in request.stream:  # type: ignore[union-attr]
+            total += len(chunk)
+        totals.append(total)
+        return httpx.Response(200, json={"path": "workspace/b", "size_bytes": total})
+
+    async with AsyncTroveClient("k", "ns", base_url=BASE) as client:
+        with respx.mock(base_url=BASE) as router:
+            router.put("/files/b").mock(side_effect=handler)
+            await client.upload("b", source)
+    assert totals == [8 * MiB]
+    assert source.largest_read <= MiB
+
+
+def _download_response(size: int, *, truncated: bool = False) -> httpx.Response:
+    headers = {"X-Trove-Size": str(size)}
+    if truncated:
+        headers["X-Trove-Truncated"] = "1"
+    return httpx.Response(200, content=b"y" * size, headers=headers)
+
+
+def test_download_writes_the_file_and_reports_progress(tmp_path: Path) -> None:
+    dest = tmp_path / "out.bin"
+    progress: list[tuple[int, int | None]] = []
+    with respx.mock(base_url=BASE) as router, TroveClient("k", "ns", base_url=BASE) as client:
+        router.get("/files/data/out.bin").mock(return_value=_download_response(3 * MiB))
+        result = client.download(
+            "workspace/data/out.bin", dest, progress=lambda d, t: progress.append((d, t))
+        )
+    assert dest.read_bytes() == b"y" * (3 * MiB)
+    assert (result.bytes_written, result.size_bytes, result.truncated) == (3 * MiB, 3 * MiB, False)
+    assert progress[0] == (0, 3 * MiB) and progress[-1] == (3 * MiB, 3 * MiB)
+    assert list(tmp_path.iterdir()) == [dest]
+
+
+def test_download_reports_server_truncation(tmp_path: Path) -> None:
+    with respx.mock(base_url=BASE) as router, TroveClient("k", "ns", base_url=BASE) as client:
+        router.get("/files/big").mock(return_value=_download_response(10, truncated=True))
+        assert client.download("big", tmp_path / "big").truncated
+
+
+def test_a_failed_download_leaves_neither_the_destination_nor_a_partial_file(
+    tmp_path: Path,
+) -> None:
+    dest = tmp_path / "out.bin"
+    dest.write_bytes(b"previous")
+
+    class Broken(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield b"partial"
+            raise httpx.ReadError("connection reset")
+
+    with (
+        respx.mock(base_url=BASE) as router,
+        TroveClient("k", "ns", base_url=BASE, max_retries=0) as client,
+    ):
+        router.get("/files/out.bin").mock(return_value=httpx.Response(200, stream=Broken()))
+        with pytest.raises(TroveConnectionError):
+            client.download("out.bin", dest)
+    assert dest.read_bytes() == b"previous"
+    assert list(tmp_path.iterdir()) == [dest]
+
+
+def test_download_into_an_open_file_object() -> None:
+    sink = io.BytesIO()
+    with respx.mock(base_url=BASE) as router, TroveClient("k", "ns", base_url=BASE) as client:
+        router.get("/files/a").mock(return_value=_download_response(5))
+        client.download("a", sink)
+    assert sink.getvalue() == b"yyyyy"
+
+
+async def test_async_download(tmp_path: Path) -> None:
+    dest = tmp_path / "a.bin"
+    async with AsyncTroveClient("k", "ns", base_url=BASE) as client:
+        with respx.mock(base_url=BASE) as router:
+            router.get("/files/a.bin").mock(return_value=_download_response(2 * MiB))
+            result = await client.download("a.bin", dest)
+    assert result.bytes_written == 2 * MiB == dest.stat().st_size
