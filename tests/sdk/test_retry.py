@@ -52,7 +52,7 @@ def test_a_read_is_retried_after_a_retryable_status(status: int, sleeps: list[fl
 def test_a_non_retryable_status_is_raised_at_once(status: int, sleeps: list[float]) -> None:
     with respx.mock(base_url=BASE) as router, _client() as client:
         route = router.get("/v1/files").respond(status)
-        with pytest.raises(Exception):
+        with pytest.raises(TroveError):
             client.list_dir()
     assert route.call_count == 1
     assert sleeps == []
@@ -62,7 +62,7 @@ def test_a_non_retryable_status_is_raised_at_once(status: int, sleeps: list[floa
 def test_exec_is_never_retried_after_a_response(status: int, sleeps: list[float]) -> None:
     with respx.mock(base_url=BASE) as router, _client() as client:
         route = router.post("/v1/exec").respond(status)
-        with pytest.raises(Exception):
+        with pytest.raises(TroveError):
             client.exec_detailed("rm -rf workspace/build && make")
     assert route.call_count == 1
 

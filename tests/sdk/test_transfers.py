@@ -72,9 +72,12 @@ def test_a_100_mib_upload_is_sent_in_chunks_never_read_whole() -> None:
 def test_an_upload_from_a_file_opened_in_text_mode_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "t.txt"
     path.write_text("hi")
-    with TroveClient("k", "ns", base_url=BASE) as client:
-        with path.open("r") as handle, pytest.raises(TypeError, match="binary mode"):
-            client.upload("t.txt", handle)  # type: ignore[arg-type]
+    with (
+        TroveClient("k", "ns", base_url=BASE) as client,
+        path.open("r") as handle,
+        pytest.raises(TypeError, match="binary mode"),
+    ):
+        client.upload("t.txt", handle)  # type: ignore[arg-type]
 
 
 async def test_the_async_client_streams_uploads_too() -> None:
