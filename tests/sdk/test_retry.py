@@ -12,6 +12,7 @@ from trove_sdk import (
     AsyncTroveClient,
     TroveClient,
     TroveConnectionError,
+    TroveError,
     TroveServerError,
     TroveTimeoutError,
 )
