@@ -1,0 +1,147 @@
+"""``create_app``: a Starlette application that receives Trove webhooks.
+
+Routes: ``POST <path>`` (deliveries), ``GET /healthz`` (store reachable), ``GET /metrics``
+(Prometheus text). Mount it anywhere: ``app.mount("/trove/events", create_app(...))``. The
+store is opened lazily on first use, so a mounted app works even though Starlette does not run
+a mounted app's lifespan; when the lifespan does run it checks the store at start-up, runs the
+inbox workers in queued mode, and on shutdown waits for them before closing the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from trove_webhooks._asgi import serve_delivery
+from trove_webhooks.metrics import CONTENT_TYPE, Metrics
+from trove_webhooks.receiver import DEFAULT_MAX_BODY_BYTES, AsyncReceiver
+from trove_webhooks.routing import WebhookRouter
+from trove_webhooks.stores.base import DEFAULT_LEASE_SECONDS, AsyncIdempotencyStore
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("trove_webhooks.app")
+
+
+class _DeliveryEndpoint:
+    """The POST route as a plain ASGI app: the body is read with a cap, never whole."""
+
+    def __init__(self, receiver: AsyncReceiver) -> None:
+        self.receiver = receiver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await serve_delivery(self.receiver, scope, receive, send)
+
+
+def create_app(
+    router: WebhookRouter | None = None,
+    *,
+    secret: str | Sequence[str],
+    tolerance_seconds: int = 300,
+    store: str | AsyncIdempotencyStore | None = None,
+    inbox: Any = None,
+    workers: int = 1,
+    path: str = "/",
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    health_path: str = "/healthz",
+    metrics_path: str | None = "/metrics",
+    inbox_options: dict[str, Any] | None = None,
+) -> Starlette:
+    """Build the receiver application.
+
+    Parameters:
+        router: the handlers; ``None`` logs every event as a JSON line (see ``sink``).
+        secret: the signing secret, or a list during a rotation (a comma-separated string too).
+        tolerance_seconds: allowed distance between the signed timestamp and now.
+        store: idempotency store URL or instance (inline mode); default in-memory.
+        inbox: durable inbox URL or instance — queued mode: 202 after a durable insert.
+        workers: in queued mode, how many in-process worker tasks run the handlers (0 for
+            none: run ``trove webhooks worker`` processes instead).
+        path: where deliveries are POSTed.
+        max_body_bytes: larger bodies get 413 without being read.
+        lease_seconds: how long a claim guards a running handler (and how long a crashed
+            receiver's claim blocks a retry).
+        inbox_options: keyword arguments for the in-process ``InboxWorker``s.
+    """
+    if router is None:
+        from trove_webhooks.sink import json_lines_router
+
+        router = json_lines_router()
+    metrics = Metrics()
+    async_inbox = None
+    if inbox is not None:
+        from trove_webhooks.inbox import open_inbox
+
+        async_inbox = open_inbox(inbox)
+    receiver = AsyncReceiver(
+        router,
+        secret=secret,
+        tolerance_seconds=tolerance_seconds,
+        store=store,
+        max_body_bytes=max_body_bytes,
+        lease_seconds=lease_seconds,
+        metrics=metrics,
+        inbox=async_inbox,
+    )
+
+    async def healthz(request: Request) -> Response:
+        if await receiver.healthy():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        gauges = None
+        if receiver.inbox is not None:
+            gauges = await _inbox_gauges(receiver.inbox)
+        return PlainTextResponse(metrics.render(gauges), media_type=CONTENT_TYPE)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not await receiver.healthy():
+            logger.warning("the store is not reachable at start-up; /healthz answers 503")
+        runner = None
+        if receiver.inbox is not None and workers > 0:
+            from trove_webhooks.inbox.worker import WorkerPool
+
+            runner = WorkerPool(
+                receiver.inbox,
+                router,
+                concurrency=workers,
+                metrics=metrics,
+                **(inbox_options or {}),
+            )
+            await runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                await runner.stop()
+            await receiver.aclose()
+
+    routes = [Route(path, _DeliveryEndpoint(receiver))]
+    routes.append(Route(health_path, healthz, methods=["GET"]))
+    if metrics_path:
+        routes.append(Route(metrics_path, metrics_endpoint, methods=["GET"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.receiver = receiver
+    app.state.metrics = metrics
+    return app
+
+
+async def _inbox_gauges(inbox: Any) -> dict[str, dict[str, float]]:
+    from trove_webhooks.errors import StoreUnavailableError
+
+    try:
+        counts = await inbox.stats()
+    except StoreUnavailableError:
+        return {}
+    return {"trove_webhook_inbox_events": {k: float(v) for k, v in counts.items()}}

@@ -1,0 +1,87 @@
+"""Run every handler that matches an event; gather every failure; tell the error handlers.
+
+Usable without HTTP: ``dispatch(router, event, context)`` from sync code, ``adispatch`` from
+async code. Handlers run one after another in registration order (typed, then catch-all), so
+their side effects happen in a predictable order. A failing handler does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from trove_webhooks.context import DeliveryContext
+from trove_webhooks.errors import HandlerError
+from trove_webhooks.routing import Handler, WebhookRouter
+
+__all__ = ["DispatchResult", "adispatch", "dispatch"]
+
+logger = logging.getLogger("trove_webhooks.dispatch")
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    handled: int  # how many handlers matched (0 → the event is "ignored")
+    error: HandlerError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _failed(event: Any, failures: Sequence[tuple[str, BaseException]]) -> HandlerError | None:
+    if not failures:
+        return None
+    for name, exc in failures:
+        logger.error("handler %s failed for %s %s", name, event.type, event.id, exc_info=exc)
+    return HandlerError(event, failures)
+
+
+def _error_handler_failed(handler: Handler, event: Any, exc: BaseException) -> None:
+    logger.error(
+        "error handler %s itself failed for %s %s",
+        handler.name,
+        event.type,
+        event.id,
+        exc_info=exc,
+    )
+
+
+def dispatch(router: WebhookRouter, event: Any, context: DeliveryContext) -> DispatchResult:
+    """Run the handlers for ``event`` from sync code."""
+    handlers = router.handlers_for(event.type)
+    failures: list[tuple[str, BaseException]] = []
+    for handler in handlers:
+        try:
+            handler.call(event, context)
+        except Exception as exc:  # any handler failure is collected
+            failures.append((handler.name, exc))
+    error = _failed(event, failures)
+    if error is not None:
+        for on_error in router.error_handlers:
+            try:
+                on_error.call(event, error, context)
+            except Exception as exc:  # never masks the original failure
+                _error_handler_failed(on_error, event, exc)
+    return DispatchResult(len(handlers), error)
+
+
+async def adispatch(router: WebhookRouter, event: Any, context: DeliveryContext) -> DispatchResult:
+    """Run the handlers for ``event`` on the event loop (sync ones in the thread pool)."""
+    handlers = router.handlers_for(event.type)
+    failures: list[tuple[str, BaseException]] = []
+    for handler in handlers:
+        try:
+            await handler.acall(event, context)
+        except Exception as exc:  # any handler failure is collected
+            failures.append((handler.name, exc))
+    error = _failed(event, failures)
+    if error is not None:
+        for on_error in router.error_handlers:
+            try:
+                await on_error.acall(event, error, context)
+            except Exception as exc:  # never masks the original failure
+                _error_handler_failed(on_error, event, exc)
+    return DispatchResult(len(handlers), error)

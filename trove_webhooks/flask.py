@@ -1,0 +1,110 @@
+"""Flask: a Blueprint factory, ``init_app``, and a decorator for a custom view.
+
+    app = Flask(__name__)
+    init_app(app, hooks, secret=SECRET, path="/trove/events", store="sqlite:///hooks.db")
+
+Flask is WSGI, so the sync ``Receiver`` and a sync store are used: no event loop involved.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, Response, request
+
+from trove_sdk import SIGNATURE_HEADER, WebhookSignatureError, WebhookVerifier
+from trove_webhooks.receiver import Outcome, Receiver
+from trove_webhooks.routing import WebhookRouter
+from trove_webhooks.stores.base import IdempotencyStore
+from trove_webhooks.wsgi import read_wsgi_body
+
+__all__ = ["create_blueprint", "init_app", "verified_event"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _response(outcome: Outcome) -> Response:
+    return Response(
+        outcome.body_bytes(),
+        status=outcome.status,
+        headers=list(outcome.headers),
+        mimetype="application/json",
+    )
+
+
+def create_blueprint(
+    router: WebhookRouter,
+    *,
+    secret: str | Sequence[str],
+    store: str | IdempotencyStore | None = None,
+    path: str = "/",
+    name: str = "trove_webhooks",
+    url_prefix: str | None = None,
+    **options: Any,
+) -> Blueprint:
+    """A Blueprint answering deliveries at ``path``; ``blueprint.receiver`` is its core."""
+    receiver = Receiver(router, secret=secret, store=store, **options)
+    blueprint = Blueprint(name, __name__, url_prefix=url_prefix)
+
+    # Every method reaches the core, so a GET gets our JSON 405 rather than Flask's HTML one.
+    @blueprint.route(path, methods=_ANY_METHOD)
+    def receive_delivery() -> Response:
+        headers = list(request.headers.items())
+        outcome = receiver.precheck(request.method, headers)
+        if outcome is None:
+            body = read_wsgi_body(request.environ, receiver.max_body_bytes)
+            outcome = receiver._too_large() if body is None else receiver.receive(headers, body)
+        return _response(outcome)
+
+    blueprint.receiver = receiver  # type: ignore[attr-defined]
+    return blueprint
+
+
+def init_app(
+    app: Flask,
+    router: WebhookRouter,
+    *,
+    secret: str | Sequence[str],
+    path: str = "/trove/events",
+    store: str | IdempotencyStore | None = None,
+    **options: Any,
+) -> Receiver:
+    """Register the receiver on ``app`` at ``path``; closes the store when the app exits."""
+    blueprint = create_blueprint(router, secret=secret, store=store, path=path, **options)
+    app.register_blueprint(blueprint)
+    receiver: Receiver = blueprint.receiver  # type: ignore[attr-defined]
+    app.extensions["trove_webhooks"] = receiver
+    return receiver
+
+
+def verified_event(
+    *, secret: str | Sequence[str], tolerance_seconds: int = 300
+) -> Callable[[F], F]:
+    """Decorate a view to receive the verified, typed event as its first argument.
+
+    A delivery that fails verification is answered ``400`` with the reason before the view
+    runs. This verifies only; deduplicate in the view (or use ``create_blueprint``).
+    """
+    verifier = WebhookVerifier(secret, tolerance_seconds=tolerance_seconds)
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                verified = verifier.verify(
+                    request.get_data(), request.headers.get(SIGNATURE_HEADER)
+                )
+            except WebhookSignatureError as exc:
+                return _response(
+                    Outcome(
+                        400, {"status": "rejected", "reason": exc.reason, "detail": exc.message}
+                    )
+                )
+            return view(verified.event, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

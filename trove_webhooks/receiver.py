@@ -1,0 +1,391 @@
+"""The framework-free core: ``(headers, body) → Outcome(status, body, headers)``.
+
+Every adapter (the Starlette app, ASGI and WSGI middleware, FastAPI, Flask) only turns its
+request into headers and bytes and the ``Outcome`` into its response, so the HTTP rules live
+here once:
+
+    precheck (before reading the body): 405 wrong method · 415 not JSON · 413 declared too big
+    size cap → 413 · verify (trove_sdk) → 400 + reason · no handler for the type → 200 ignored
+    queued mode: enqueue → 202 queued | 200 duplicate
+    inline mode: claim → 200 duplicate | 409 + Retry-After (in flight elsewhere)
+                 dispatch → failure: release → 500 | success: complete → 200 processed
+    the store or inbox unreachable at any step → 503 + Retry-After, nothing recorded as done
+
+Dedupe keys on the ``id`` inside the signed body, never on a header. The steps are written
+once, as a generator that yields the I/O it needs (store, inbox, handlers); ``Receiver`` drives
+it synchronously and ``AsyncReceiver`` asynchronously.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from trove_sdk import SIGNATURE_HEADER, WebhookSignatureError, WebhookVerifier
+from trove_webhooks.context import DeliveryContext
+from trove_webhooks.dispatch import DispatchResult, adispatch, dispatch
+from trove_webhooks.errors import ConfigurationError, StoreUnavailableError
+from trove_webhooks.metrics import Metrics
+from trove_webhooks.routing import WebhookRouter
+from trove_webhooks.stores import open_store, open_sync_store
+from trove_webhooks.stores.base import (
+    DEFAULT_LEASE_SECONDS,
+    AsyncIdempotencyStore,
+    Claim,
+    ClaimStatus,
+    IdempotencyStore,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "AsyncReceiver",
+    "Outcome",
+    "Receiver",
+    "Step",
+]
+
+logger = logging.getLogger("trove_webhooks.receiver")
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+UNAVAILABLE_RETRY_AFTER = "5"
+_SIGNATURE_KEY = SIGNATURE_HEADER.lower()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to one request, independent of any framework."""
+
+    status: int
+    body: Mapping[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def body_bytes(self) -> bytes:
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+    @property
+    def media_type(self) -> str:
+        return "application/json"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One piece of I/O the flow needs: ``target`` is store, inbox or dispatch."""
+
+    target: str
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _lower(headers: Mapping[str, str] | Sequence[tuple[str, str]]) -> dict[str, str]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {k.lower(): v for k, v in items}
+
+
+def _attempt(headers: Mapping[str, str]) -> int:
+    raw = headers.get("x-trove-attempt", "")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 else 1
+
+
+class _ReceiverBase:
+    """Options, prechecks and the flow; the twins only drive it.
+
+    Parameters:
+        router: the handlers.
+        secret: the signing secret, or a list of them during a rotation (any may verify).
+        tolerance_seconds: how far the signed timestamp may be from now, either way.
+        max_body_bytes: larger deliveries are refused with 413 without being read.
+        lease_seconds: how long a claim protects a running handler from a concurrent retry;
+            a crashed receiver's claim frees itself after this long.
+        inbox: queued mode — verified deliveries are stored and answered 202, workers run
+            the handlers later (see ``trove_webhooks.inbox``).
+    """
+
+    def __init__(
+        self,
+        router: WebhookRouter,
+        *,
+        secret: str | Sequence[str],
+        tolerance_seconds: int = 300,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        metrics: Metrics | None = None,
+        inbox: Any = None,
+    ) -> None:
+        if not isinstance(router, WebhookRouter):
+            raise ConfigurationError(f"router must be a WebhookRouter, not {type(router).__name__}")
+        if isinstance(secret, str):
+            secret = [s.strip() for s in secret.split(",")] if "," in secret else [secret]
+        if not secret or not all(isinstance(s, str) and s for s in secret):
+            raise ConfigurationError(
+                "a webhook secret is required (the signing_secret shown when the webhook was "
+                "created); pass secret=... or set TROVE_WEBHOOK_SECRET"
+            )
+        if max_body_bytes <= 0:
+            raise ConfigurationError("max_body_bytes must be positive")
+        if lease_seconds <= 0:
+            raise ConfigurationError("lease_seconds must be positive")
+        self.router = router
+        self.verifier = WebhookVerifier(list(secret), tolerance_seconds=tolerance_seconds)
+        self.tolerance_seconds = tolerance_seconds
+        self.max_body_bytes = max_body_bytes
+        self.lease_seconds = lease_seconds
+        self.metrics = metrics or Metrics()
+        self.inbox = inbox
+
+    def _check_retention(self, retention_seconds: float) -> None:
+        # A replay inside the window must still find the first delivery's record.
+        if retention_seconds < self.tolerance_seconds:
+            raise ConfigurationError(
+                f"the store keeps events for {retention_seconds:g}s, less than the "
+                f"{self.tolerance_seconds}s signature tolerance: a captured delivery could be "
+                "replayed after its record expired"
+            )
+
+    # --- before the body is read ------------------------------------------------------------
+
+    def precheck(
+        self, method: str, headers: Mapping[str, str] | Sequence[tuple[str, str]]
+    ) -> Outcome | None:
+        """Refuse what is wrong from the request line and headers alone."""
+        if method.upper() != "POST":
+            self.metrics.rejected("method")
+            return Outcome(
+                405,
+                {"status": "rejected", "reason": "method", "detail": "use POST"},
+                (("Allow", "POST"),),
+            )
+        lowered = _lower(headers)
+        media_type = lowered.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != "application/json":
+            self.metrics.rejected("content_type")
+            shown = media_type or "none"
+            return Outcome(
+                415,
+                {
+                    "status": "rejected",
+                    "reason": "content_type",
+                    "detail": f"Content-Type must be application/json, got {shown}",
+                },
+            )
+        declared = lowered.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            return self._too_large()
+        return None
+
+    def _too_large(self) -> Outcome:
+        self.metrics.rejected("size")
+        return Outcome(
+            413,
+            {
+                "status": "rejected",
+                "reason": "size",
+                "detail": f"body larger than {self.max_body_bytes} bytes",
+            },
+        )
+
+    def _unavailable(self, exc: StoreUnavailableError, event: Any) -> Outcome:
+        logger.warning("store unavailable for %s %s: %s", event.type, event.id, exc.message)
+        self.metrics.delivery("unavailable", event.type)
+        return Outcome(
+            503,
+            {"status": "unavailable", "event_id": event.id, "detail": "storage unavailable"},
+            (("Retry-After", UNAVAILABLE_RETRY_AFTER),),
+        )
+
+    # --- the flow ---------------------------------------------------------------------------
+
+    def flow(
+        self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
+    ) -> Generator[Step, Any, Outcome]:
+        """The receiver's decisions; yields each piece of I/O and receives its result."""
+        if len(body) > self.max_body_bytes:
+            return self._too_large()
+        lowered = _lower(headers)
+        try:
+            verified = self.verifier.verify(body, lowered.get(_SIGNATURE_KEY))
+        except WebhookSignatureError as exc:
+            self.metrics.signature_failure(exc.reason)
+            return Outcome(400, {"status": "rejected", "reason": exc.reason, "detail": exc.message})
+        event = verified.event
+        if not self.router.handlers_for(event.type):
+            self.metrics.delivery("ignored", event.type)
+            return Outcome(200, {"status": "ignored", "event_id": event.id})
+
+        if self.inbox is not None:
+            try:
+                created = yield Step(
+                    "inbox", "enqueue", (verified, body, lowered), {"received_at": time.time()}
+                )
+            except StoreUnavailableError as exc:
+                return self._unavailable(exc, event)
+            status = "queued" if created else "duplicate"
+            self.metrics.delivery(status, event.type)
+            return Outcome(202 if created else 200, {"status": status, "event_id": event.id})
+
+        try:
+            claim: Claim = yield Step(
+                "store", "claim", (event.id,), {"lease_seconds": self.lease_seconds}
+            )
+        except StoreUnavailableError as exc:
+            return self._unavailable(exc, event)
+        if claim.status is ClaimStatus.DONE:
+            self.metrics.delivery("duplicate", event.type)
+            return Outcome(200, {"status": "duplicate", "event_id": event.id})
+        if claim.status is ClaimStatus.IN_FLIGHT:
+            self.metrics.delivery("in_flight", event.type)
+            return Outcome(
+                409,
+                {
+                    "status": "in_flight",
+                    "event_id": event.id,
+                    "detail": "this event is being processed by another request",
+                },
+                (("Retry-After", claim.retry_after_header),),
+            )
+        assert claim.token is not None
+
+        context = DeliveryContext(
+            event_id=event.id,
+            attempt=_attempt(lowered),
+            received_at=datetime.now(timezone.utc),
+            signed_at=verified.timestamp,
+            secret_index=verified.secret_index,
+            delivery_id=lowered.get("x-trove-delivery"),
+            headers=lowered,
+        )
+        started = time.perf_counter()
+        result: DispatchResult = yield Step("dispatch", "dispatch", (event, context))
+        self.metrics.observe_handlers(event.type, time.perf_counter() - started)
+
+        if result.error is not None:
+            try:
+                yield Step("store", "release", (event.id, claim.token))
+            except StoreUnavailableError as exc:
+                # The lease will expire on its own; the sender's retry waits at most that long.
+                logger.warning("could not release %s after a failure: %s", event.id, exc.message)
+            self.metrics.delivery("failed", event.type)
+            return Outcome(
+                500,
+                {
+                    "status": "failed",
+                    "event_id": event.id,
+                    "failed_handlers": list(result.error.handler_names),
+                },
+            )
+        try:
+            yield Step("store", "complete", (event.id, claim.token))
+        except StoreUnavailableError as exc:
+            # Handled but not recorded: answer 5xx so the sender retries, never 2xx.
+            return self._unavailable(exc, event)
+        self.metrics.delivery("processed", event.type)
+        return Outcome(200, {"status": "processed", "event_id": event.id})
+
+
+class Receiver(_ReceiverBase):
+    """The sync driver: WSGI servers, Flask, scripts. Uses a sync store and sync inbox."""
+
+    def __init__(
+        self,
+        router: WebhookRouter,
+        *,
+        secret: str | Sequence[str],
+        store: str | IdempotencyStore | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(router, secret=secret, **options)
+        self.store: IdempotencyStore = open_sync_store(store)
+        self._check_retention(self.store.retention_seconds)
+
+    def receive(
+        self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
+    ) -> Outcome:
+        flow = self.flow(headers, body)
+        reply: Any = None
+        error: StoreUnavailableError | None = None
+        while True:
+            try:
+                step = flow.send(reply) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                outcome: Outcome = stop.value
+                return outcome
+            reply, error = None, None
+            try:
+                reply = self._perform(step)
+            except StoreUnavailableError as exc:
+                error = exc
+
+    def _perform(self, step: Step) -> Any:
+        if step.target == "dispatch":
+            return dispatch(self.router, *step.args)
+        target = self.store if step.target == "store" else self.inbox
+        return getattr(target, step.method)(*step.args, **step.kwargs)
+
+    def healthy(self) -> bool:
+        try:
+            (self.inbox or self.store).ping()
+        except StoreUnavailableError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.store.close()
+        if self.inbox is not None:
+            self.inbox.close()
+
+
+class AsyncReceiver(_ReceiverBase):
+    """The async driver: the Starlette app, ASGI middleware, FastAPI."""
+
+    def __init__(
+        self,
+        router: WebhookRouter,
+        *,
+        secret: str | Sequence[str],
+        store: str | AsyncIdempotencyStore | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(router, secret=secret, **options)
+        self.store: AsyncIdempotencyStore = open_store(store)
+        self._check_retention(self.store.retention_seconds)
+
+    async def receive(
+        self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
+    ) -> Outcome:
+        flow = self.flow(headers, body)
+        reply: Any = None
+        error: StoreUnavailableError | None = None
+        while True:
+            try:
+                step = flow.send(reply) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                outcome: Outcome = stop.value
+                return outcome
+            reply, error = None, None
+            try:
+                reply = await self._perform(step)
+            except StoreUnavailableError as exc:
+                error = exc
+
+    async def _perform(self, step: Step) -> Any:
+        if step.target == "dispatch":
+            return await adispatch(self.router, *step.args)
+        target = self.store if step.target == "store" else self.inbox
+        return await getattr(target, step.method)(*step.args, **step.kwargs)
+
+    async def healthy(self) -> bool:
+        try:
+            await (self.inbox or self.store).ping()
+        except StoreUnavailableError:
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+        if self.inbox is not None:
+            await self.inbox.aclose()

@@ -1,0 +1,125 @@
+"""The in-process store: the default for one receiver process, and for tests.
+
+It holds nothing across processes or restarts, so ``serve --workers N`` refuses it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from trove_webhooks.stores.base import (
+    DEFAULT_RETENTION_SECONDS,
+    SWEEP_EVERY,
+    Claim,
+    ClaimStatus,
+    new_token,
+)
+
+__all__ = ["AsyncMemoryStore", "MemoryStore"]
+
+_RUNNING, _DONE = 0, 1
+
+
+class _MemoryBase:
+    """State and lease arithmetic; both twins call these under one lock (no I/O, no await)."""
+
+    shared_across_processes: ClassVar[bool] = False
+    shared_across_hosts: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not retention_seconds > 0:
+            raise ValueError("retention_seconds must be positive")
+        self.retention_seconds = retention_seconds
+        self._clock = clock
+        # event id → (state, token, expires_at); a running entry expires when its lease does.
+        self._entries: dict[str, tuple[int, str, float]] = {}
+        self._lock = threading.Lock()
+        self._writes = 0
+
+    @classmethod
+    def from_url(cls, url: str) -> _MemoryBase:
+        from trove_webhooks._urls import split_options
+
+        _, options = split_options(url, ["retention_seconds"])
+        retention = float(options.get("retention_seconds", DEFAULT_RETENTION_SECONDS))
+        return cls(retention_seconds=retention)
+
+    def _claim(self, event_id: str, lease_seconds: float) -> Claim:
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(event_id)
+            if entry is None or entry[2] <= now:
+                token = new_token()
+                self._entries[event_id] = (_RUNNING, token, now + lease_seconds)
+                self._count_write(now)
+                return Claim(ClaimStatus.ACQUIRED, token)
+            if entry[0] == _DONE:
+                return Claim(ClaimStatus.DONE)
+            return Claim(ClaimStatus.IN_FLIGHT, retry_after=entry[2] - now)
+
+    def _complete(self, event_id: str, token: str) -> None:
+        now = self._clock()
+        with self._lock:
+            self._entries[event_id] = (_DONE, token, now + self.retention_seconds)
+
+    def _release(self, event_id: str, token: str) -> None:
+        with self._lock:
+            entry = self._entries.get(event_id)
+            if entry is not None and entry[0] == _RUNNING and entry[1] == token:
+                del self._entries[event_id]
+
+    def _count_write(self, now: float) -> None:
+        self._writes += 1
+        if self._writes % SWEEP_EVERY == 0:
+            expired = [k for k, (_, _, expires) in self._entries.items() if expires <= now]
+            for key in expired:
+                del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class MemoryStore(_MemoryBase):
+    """Sync in-process store."""
+
+    def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
+        return self._claim(event_id, lease_seconds)
+
+    def complete(self, event_id: str, token: str) -> None:
+        self._complete(event_id, token)
+
+    def release(self, event_id: str, token: str) -> None:
+        self._release(event_id, token)
+
+    def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class AsyncMemoryStore(_MemoryBase):
+    """Async in-process store (the ``create_app`` default)."""
+
+    async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
+        return self._claim(event_id, lease_seconds)
+
+    async def complete(self, event_id: str, token: str) -> None:
+        self._complete(event_id, token)
+
+    async def release(self, event_id: str, token: str) -> None:
+        self._release(event_id, token)
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None

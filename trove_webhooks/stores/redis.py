@@ -1,0 +1,192 @@
+"""The Redis store: receivers on many hosts sharing one Redis.
+
+``redis://host:6379/0`` or ``rediss://...`` (``?prefix=`` sets the key prefix, default
+``trove:webhooks:``). Leases and retention are key TTLs kept by the Redis server's clock, so
+hosts with skewed clocks still agree on when a lease ends. redis-py pools connections and
+reconnects after a Redis restart; while Redis is down every call raises
+``StoreUnavailableError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from trove_webhooks._urls import mask_url, split_options
+from trove_webhooks.errors import StoreUnavailableError
+from trove_webhooks.stores.base import DEFAULT_RETENTION_SECONDS, Claim, ClaimStatus, new_token
+
+try:
+    import redis
+    import redis.asyncio
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - exercised only without the extra
+    redis = None  # type: ignore[assignment]
+    RedisError = OSError  # type: ignore[assignment,misc]
+
+__all__ = ["AsyncRedisStore", "RedisStore"]
+
+# Values: "r:<token>" while a lease is held, "d" once done. One script = one round trip and
+# no window between reading the state and taking the lease.
+CLAIM_LUA = """
+local current = redis.call('GET', KEYS[1])
+if not current or current == 'r:' .. ARGV[1] then
+  redis.call('SET', KEYS[1], 'r:' .. ARGV[1], 'PX', ARGV[2])
+  return {1, 0}
+end
+if current == 'd' then return {2, 0} end
+return {3, redis.call('PTTL', KEYS[1])}
+"""
+RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == 'r:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_STATUS = {1: ClaimStatus.ACQUIRED, 2: ClaimStatus.DONE, 3: ClaimStatus.IN_FLIGHT}
+_CLIENT_OPTIONS: dict[str, Any] = {
+    "socket_timeout": 5.0,
+    "socket_connect_timeout": 5.0,
+    "health_check_interval": 15,
+}
+
+
+def _require_driver() -> None:
+    if redis is None:
+        raise ImportError("the Redis store needs the redis driver: pip install 'trove-sdk[redis]'")
+
+
+class _RedisBase:
+    """Key names, scripts and reply decoding for both twins."""
+
+    shared_across_processes: ClassVar[bool] = True
+    shared_across_hosts: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "trove:webhooks:",
+        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+    ) -> None:
+        _require_driver()
+        if not retention_seconds > 0:
+            raise ValueError("retention_seconds must be positive")
+        self.url = url
+        self.prefix = prefix
+        self.retention_seconds = retention_seconds
+        self._retention_ms = int(retention_seconds * 1000)
+
+    @classmethod
+    def _parse_url(cls, url: str) -> tuple[str, dict[str, Any]]:
+        rest, options = split_options(url, ["prefix", "retention_seconds"])
+        kwargs: dict[str, Any] = {}
+        if "prefix" in options:
+            kwargs["prefix"] = options["prefix"]
+        if "retention_seconds" in options:
+            kwargs["retention_seconds"] = float(options["retention_seconds"])
+        return rest, kwargs
+
+    def _key(self, event_id: str) -> str:
+        return self.prefix + event_id
+
+    @staticmethod
+    def _decode_claim(reply: Any, token: str) -> Claim:
+        status = _STATUS[int(reply[0])]
+        if status is ClaimStatus.ACQUIRED:
+            return Claim(status, token)
+        if status is ClaimStatus.IN_FLIGHT:
+            return Claim(status, retry_after=max(0, int(reply[1])) / 1000)
+        return Claim(status)
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailableError:
+        return StoreUnavailableError(f"Redis store {mask_url(self.url)}: {exc}")
+
+
+class RedisStore(_RedisBase):
+    """Sync Redis store."""
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self._redis = redis.Redis.from_url(url, **_CLIENT_OPTIONS)
+        self._claim_script = self._redis.register_script(CLAIM_LUA)
+        self._release_script = self._redis.register_script(RELEASE_LUA)
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisStore:
+        rest, kwargs = cls._parse_url(url)
+        return cls(rest, **kwargs)
+
+    def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
+        token = new_token()
+        try:
+            reply = self._claim_script(
+                keys=[self._key(event_id)], args=[token, int(lease_seconds * 1000)]
+            )
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
+        return self._decode_claim(reply, token)
+
+    def complete(self, event_id: str, token: str) -> None:
+        try:
+            self._redis.set(self._key(event_id), "d", px=self._retention_ms)
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
+
+    def release(self, event_id: str, token: str) -> None:
+        try:
+            self._release_script(keys=[self._key(event_id)], args=[token])
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
+
+    def ping(self) -> None:
+        try:
+            self._redis.ping()
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+class AsyncRedisStore(_RedisBase):
+    """Async Redis store (redis.asyncio)."""
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self._redis = redis.asyncio.Redis.from_url(url, **_CLIENT_OPTIONS)
+        self._claim_script = self._redis.register_script(CLAIM_LUA)
+        self._release_script = self._redis.register_script(RELEASE_LUA)
+
+    @classmethod
+    def from_url(cls, url: str) -> AsyncRedisStore:
+        rest, kwargs = cls._parse_url(url)
+        return cls(rest, **kwargs)
+
+    async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
+        token = new_token()
+        try:
+            reply = await self._claim_script(
+                keys=[self._key(event_id)], args=[token, int(lease_seconds * 1000)]
+            )
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
+        return self._decode_claim(reply, token)
+
+    async def complete(self, event_id: str, token: str) -> None:
+        try:
+            await self._redis.set(self._key(event_id), "d", px=self._retention_ms)
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
+
+    async def release(self, event_id: str, token: str) -> None:
+        try:
+            await self._release_script(keys=[self._key(event_id)], args=[token])
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
+
+    async def ping(self) -> None:
+        try:
+            await self._redis.ping()
+        except RedisError as exc:
+            raise self._unavailable(exc) from exc
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()

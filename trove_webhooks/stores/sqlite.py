@@ -1,0 +1,228 @@
+"""The SQLite store: many receiver processes on one host sharing one database file.
+
+``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` (``?table=`` renames the
+table). WAL mode lets readers run beside the single writer; each claim is one ``BEGIN
+IMMEDIATE`` transaction, so two processes never both acquire the same event.
+"""
+
+# Table names are checked by safe_identifier() before they reach statement text.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar, TypeVar
+
+import anyio.to_thread
+
+from trove_webhooks._urls import safe_identifier, split_options
+from trove_webhooks.errors import StoreUnavailableError
+from trove_webhooks.stores.base import (
+    DEFAULT_RETENTION_SECONDS,
+    SWEEP_EVERY,
+    Claim,
+    ClaimStatus,
+    new_token,
+)
+
+__all__ = ["AsyncSQLiteStore", "SQLiteStore", "connect_sqlite", "sqlite_path_from_url"]
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 10_000
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """``sqlite:///a.db`` → ``a.db``; ``sqlite:////tmp/a.db`` → ``/tmp/a.db``."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ValueError("a SQLite URL looks like sqlite:///relative.db or sqlite:////abs.db")
+    return url[len(prefix) :].split("?", 1)[0]
+
+
+def connect_sqlite(path: str) -> sqlite3.Connection:
+    """A connection in autocommit mode (we issue BEGIN ourselves), WAL, waiting on locks."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode is durable against process crashes (only an OS crash can lose the
+    # last commits), which is the failure a receiver's lease protects against.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+class _SQLiteBase:
+    """Statement text and lease arithmetic for both twins."""
+
+    shared_across_processes: ClassVar[bool] = True
+    shared_across_hosts: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        table: str = "trove_webhook_claims",
+        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not retention_seconds > 0:
+            raise ValueError("retention_seconds must be positive")
+        self.path = path
+        self.table = safe_identifier(table, "table")
+        self.retention_seconds = retention_seconds
+        self._clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._writes = 0
+        t = self.table
+        self._schema = (
+            f"CREATE TABLE IF NOT EXISTS {t} (event_id TEXT PRIMARY KEY, state TEXT NOT NULL, "
+            "token TEXT NOT NULL, expires_at REAL NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {t}_expires ON {t} (expires_at)",
+        )
+        # A running row expires with its lease, a done row after the retention time; an
+        # expired row (or our own, when a retry follows a lost reply) may be claimed afresh.
+        self._claim_sql = (
+            f"INSERT INTO {t} (event_id, state, token, expires_at) VALUES (?, 'running', ?, ?) "
+            "ON CONFLICT (event_id) DO UPDATE SET state = 'running', token = excluded.token, "
+            f"expires_at = excluded.expires_at WHERE {t}.expires_at <= ? "
+            f"OR {t}.token = excluded.token RETURNING token"
+        )
+        self._state_sql = f"SELECT state, expires_at FROM {t} WHERE event_id = ?"
+        self._complete_sql = (
+            f"INSERT INTO {t} (event_id, state, token, expires_at) VALUES (?, 'done', ?, ?) "
+            "ON CONFLICT (event_id) DO UPDATE SET state = 'done', token = excluded.token, "
+            "expires_at = excluded.expires_at"
+        )
+        self._release_sql = (
+            f"DELETE FROM {t} WHERE event_id = ? AND token = ? AND state = 'running'"
+        )
+        self._sweep_sql = f"DELETE FROM {t} WHERE expires_at <= ?"
+
+    @classmethod
+    def from_url(cls, url: str) -> _SQLiteBase:
+        rest, options = split_options(url, ["table", "retention_seconds"])
+        return cls(
+            sqlite_path_from_url(rest),
+            table=options.get("table", "trove_webhook_claims"),
+            retention_seconds=float(options.get("retention_seconds", DEFAULT_RETENTION_SECONDS)),
+        )
+
+    # --- connection per thread: sqlite3 objects must not be shared between threads ----------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = connect_sqlite(self.path)
+                for statement in self._schema:
+                    conn.execute(statement)
+            except sqlite3.Error as exc:
+                raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
+            self._local.conn = conn
+            with self._guard:
+                self._connections.append(conn)
+        return conn
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+        except sqlite3.Error as exc:  # locked past the busy timeout, disk full, file gone
+            raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
+
+    # --- the operations, sync; the async twin runs them in a worker thread -----------------
+
+    def _claim(self, event_id: str, lease_seconds: float) -> Claim:
+        token = new_token()
+        now = self._clock()
+
+        def work(conn: sqlite3.Connection) -> Claim:
+            row = conn.execute(
+                self._claim_sql, (event_id, token, now + lease_seconds, now)
+            ).fetchone()
+            if row is not None:
+                return Claim(ClaimStatus.ACQUIRED, token)
+            state, expires_at = conn.execute(self._state_sql, (event_id,)).fetchone()
+            if state == "done":
+                return Claim(ClaimStatus.DONE)
+            return Claim(ClaimStatus.IN_FLIGHT, retry_after=expires_at - now)
+
+        return self._transaction(work)
+
+    def _complete(self, event_id: str, token: str) -> None:
+        now = self._clock()
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(self._complete_sql, (event_id, token, now + self.retention_seconds))
+            self._writes += 1
+            if self._writes % SWEEP_EVERY == 0:
+                conn.execute(self._sweep_sql, (now,))
+
+        self._transaction(work)
+
+    def _release(self, event_id: str, token: str) -> None:
+        self._transaction(lambda conn: conn.execute(self._release_sql, (event_id, token)))
+
+    def _ping(self) -> None:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
+
+    def _close(self) -> None:
+        with self._guard:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+
+class SQLiteStore(_SQLiteBase):
+    """Sync SQLite store."""
+
+    def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
+        return self._claim(event_id, lease_seconds)
+
+    def complete(self, event_id: str, token: str) -> None:
+        self._complete(event_id, token)
+
+    def release(self, event_id: str, token: str) -> None:
+        self._release(event_id, token)
+
+    def ping(self) -> None:
+        self._ping()
+
+    def close(self) -> None:
+        self._close()
+
+
+class AsyncSQLiteStore(_SQLiteBase):
+    """Async SQLite store: each operation runs in a worker thread, off the event loop."""
+
+    async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
+        return await anyio.to_thread.run_sync(self._claim, event_id, lease_seconds)
+
+    async def complete(self, event_id: str, token: str) -> None:
+        await anyio.to_thread.run_sync(self._complete, event_id, token)
+
+    async def release(self, event_id: str, token: str) -> None:
+        await anyio.to_thread.run_sync(self._release, event_id, token)
+
+    async def ping(self) -> None:
+        await anyio.to_thread.run_sync(self._ping)
+
+    async def aclose(self) -> None:
+        await anyio.to_thread.run_sync(self._close)
