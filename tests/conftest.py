@@ -79,3 +79,56 @@ def trove_home(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> I
             monkeypatch.delenv(name)
     monkeypatch.setenv("TROVE_HOME", home)
     yield home
+
+
+# --- trove_webhooks: signed deliveries, and one store URL per backend ---------------------
+
+
+@pytest.fixture
+def signed_delivery() -> object:
+    """``trove_webhooks.testing.signed_delivery``: build a signed delivery of any event type."""
+    from trove_webhooks.testing import signed_delivery as build
+
+    return build
+
+
+STORE_BACKENDS = [
+    "memory",
+    "sqlite",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
+    """A fresh idempotency-store URL per backend, so one contract suite runs against each.
+
+    Redis keys get a unique prefix and PostgreSQL a unique table; both are removed afterwards.
+    """
+    import uuid
+
+    unique = uuid.uuid4().hex[:12]
+    if request.param == "memory":
+        yield "memory://"
+    elif request.param == "sqlite":
+        yield f"sqlite:///{os.path.join(tmp_path, 'claims.db')}"
+    elif request.param == "redis":
+        import redis
+
+        base = request.getfixturevalue("redis_url")
+        prefix = f"test:{unique}:"
+        yield f"{base}?prefix={prefix}"
+        client = redis.Redis.from_url(base)
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    else:
+        import psycopg
+
+        base = request.getfixturevalue("postgres_url")
+        table = f"test_claims_{unique}"
+        yield f"{base}?table={table}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
