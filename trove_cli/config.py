@@ -22,13 +22,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from trove_sdk._config import (
-    DEFAULT_BASE_URL,
-    ENV_API_KEY,
-    ENV_BASE_URL,
-    ENV_NAMESPACE,
-    ENV_WORKSPACE_ID,
-)
+# The same values as trove_sdk._config (a test keeps them equal). Importing them from there
+# would run trove_sdk/__init__ and load httpx (and, through it, rich) on every `trove --help`.
+DEFAULT_BASE_URL = "https://api.trovefiles.dev"
+ENV_API_KEY = "TROVE_API_KEY"
+ENV_WORKSPACE_ID = "TROVE_WORKSPACE_ID"
+ENV_NAMESPACE = "TROVE_NAMESPACE"
+ENV_BASE_URL = "TROVE_BASE_URL"
 
 __all__ = [
     "Config",
@@ -150,6 +150,23 @@ class Config:
         profile = replace(self.get(name), **changes)
         self.save(profile)
         return profile
+
+    def listen_secret(self, profile: Profile) -> str | None:
+        """The local signing secret ``webhooks listen`` and ``trigger`` use for ``profile``."""
+        if profile.source == "config":
+            return profile.listen_secret
+        stored = self._data.get("listen_secrets", {}).get(profile.name)
+        return stored if isinstance(stored, str) and stored else None
+
+    def save_listen_secret(self, profile: Profile, secret: str) -> None:
+        """Remember ``secret`` for ``profile``; the synthetic ``env`` profile keeps its own
+        under ``listen_secrets`` since it has no entry of its own to hold it."""
+        if profile.source == "config":
+            self.update(profile.name, listen_secret=secret)
+            return
+        secrets = self._data.setdefault("listen_secrets", {})
+        secrets[profile.name] = secret
+        self._write()
 
     def delete(self, name: str) -> bool:
         if self._data["profiles"].pop(name, None) is None:

@@ -1,76 +1,96 @@
-"""The root ``trove`` group: global options, lazily loaded command groups, one error boundary.
+"""The ``trove`` entry point: the table of command groups and the fast paths.
 
 Subcommands are listed here as import strings and imported only when invoked (or when
-``--help`` needs their one-line summary), so ``trove --version`` never pays for rich, uvicorn,
-the server or the MCP SDK.
+``--help`` needs their one-line summary), so no command pays for another's imports. The root
+group itself lives in ``trove_cli.root``; this module stays import-light because the console
+script imports it on every run: ``trove --version`` is answered before click (~50 ms) or
+``trove_sdk`` (httpx, ~250 ms) is ever imported.
 """
 
 from __future__ import annotations
 
-import importlib
+# Only modules Python has loaded before running any script: this import is on the path of
+# every `trove` invocation, and `trove --version` must cost little more than `python -c pass`.
+import os
 import sys
-from typing import Any
 
-try:
-    import click
-except ImportError:  # pragma: no cover - exercised by the install-hint test in a bare venv
-    click = None  # type: ignore[assignment]
+__all__ = ["COMMANDS", "main", "version"]  # and ``cli``, resolved lazily below
 
-from trove_sdk._version import __version__
-
-# name → "module:attribute"; one line per command or group.
+# name → "module:attribute"; one line per top-level command or group.
 COMMANDS: dict[str, str] = {
     "server": "trove_cli.commands.server:server_command",
     "dev": "trove_cli.commands.server:dev_command",
+    "login": "trove_cli.commands.auth:login_command",
+    "logout": "trove_cli.commands.auth:logout_command",
+    "whoami": "trove_cli.commands.auth:whoami_command",
+    "doctor": "trove_cli.commands.doctor:doctor_command",
+    "run": "trove_cli.commands.run:run_command",
+    "ls": "trove_cli.commands.files:ls_command",
+    "cat": "trove_cli.commands.files:cat_command",
+    "put": "trove_cli.commands.files:put_command",
+    "get": "trove_cli.commands.files:get_command",
+    "write": "trove_cli.commands.files:write_command",
+    "rm": "trove_cli.commands.files:rm_command",
+    "tail": "trove_cli.commands.events:tail_command",
+    "events": "trove_cli.commands.events:events_group",
+    "keys": "trove_cli.commands.keys:keys_group",
+    "webhooks": "trove_cli.commands.webhooks:webhooks_group",
+    "snapshot": "trove_cli.commands.snapshot:snapshot_group",
+    "namespaces": "trove_cli.commands.namespaces:namespaces_group",
+    "completion": "trove_cli.commands.completion:completion_command",
 }
 
-
-if click is not None:
-
-    class LazyGroup(click.Group):
-        """A group whose subcommands are imported on first use."""
-
-        def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._lazy = lazy
-
-        def list_commands(self, ctx: click.Context) -> list[str]:
-            return sorted({*super().list_commands(ctx), *self._lazy})
-
-        def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-            if cmd_name in self._lazy:
-                module_name, _, attr = self._lazy[cmd_name].partition(":")
-                command = getattr(importlib.import_module(module_name), attr)
-                if not isinstance(command, click.Command):
-                    raise TypeError(f"{self._lazy[cmd_name]} is not a click command")
-                return command
-            return super().get_command(ctx, cmd_name)
-
-    @click.group(
-        cls=LazyGroup,
-        lazy=COMMANDS,
-        context_settings={"help_option_names": ["-h", "--help"]},
-    )
-    @click.version_option(__version__, "--version", prog_name="trove")
-    @click.option(
-        "--profile",
-        "profile",
-        default=None,
-        metavar="NAME",
-        help="Use this saved profile (default: env vars, then the default profile).",
-    )
-    @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-    @click.pass_context
-    def cli(ctx: click.Context, profile: str | None, debug: bool) -> None:
-        """Trove: persistent workspaces and real shell commands for AI agents."""
-        from trove_cli.app import App
-
-        ctx.obj = App(profile_name=profile, debug=debug)
+EXTRA_HINT = "the trove command needs the CLI extra: pip install 'trove-sdk[cli]'"
 
 
-def main() -> None:
+def version() -> str:
+    """The kit's version, read from ``trove_sdk/_version.py`` without importing ``trove_sdk``
+    (whose ``__init__`` pulls in httpx)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        with open(os.path.join(root, "trove_sdk", "_version.py"), encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("__version__"):
+                    return line.partition("=")[2].strip().strip("\"'")
+    except OSError:
+        pass
+    from trove_sdk._version import __version__
+
+    return __version__
+
+
+def __getattr__(name: str) -> object:
+    # ``from trove_cli.main import cli`` keeps working without importing click up front.
+    if name == "cli":
+        from trove_cli.root import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _force_utf8() -> None:
+    """✓, → and … must never crash a cp1252 console: garble instead."""
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(OSError, ValueError):
+                reconfigure(encoding="utf-8", errors="replace")
+
+
+def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    if click is None:
-        sys.stderr.write("the trove command needs the CLI extra: pip install 'trove-sdk[cli]'\n")
-        raise SystemExit(1)
-    cli.main(prog_name="trove")
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:
+        sys.stdout.write(f"trove, version {version()}\n")
+        return
+    try:
+        import click  # noqa: F401 — probe for the extra before building anything
+    except ImportError:
+        sys.stderr.write(EXTRA_HINT + "\n")
+        raise SystemExit(1) from None
+    _force_utf8()
+    from trove_cli.root import cli
+
+    cli.main(args=args, prog_name="trove")

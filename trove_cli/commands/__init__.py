@@ -1,0 +1,1 @@
+"""One module per command group (see ``trove_cli.main.COMMANDS``)."""
