@@ -281,17 +281,20 @@ _SPECS: dict[type, tuple[_Spec, ...]] = {
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", type(None): "null"}
 
 
+_MISSING: Any = object()
+
+
 def _build_data(event_type: str, data_class: type, raw: Mapping[str, Any]) -> Any:
     values: dict[str, Any] = {}
+    get = raw.get
     for name, accepted, required, default in _SPECS[data_class]:
-        if name not in raw:
+        value = get(name, _MISSING)
+        if value is _MISSING:
             if required:
                 raise EventParseError(f"{event_type} event: data.{name} is missing")
-            values[name] = default
-            continue
-        value = raw[name]
+            value = default
         # bool is an int subclass; a JSON true must not pass as a size or an exit code.
-        if type(value) not in accepted:
+        elif type(value) not in accepted:
             wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in accepted)
             raise EventParseError(f"{event_type} event: data.{name} must be {wanted}")
         values[name] = value
@@ -305,43 +308,64 @@ def _build_data(event_type: str, data_class: type, raw: Mapping[str, Any]) -> An
 _ENVELOPE_STRINGS = ("id", "type", "api_version", "workspace_id", "created_at")
 
 
+def _envelope_error(payload: Mapping[str, Any]) -> EventParseError:
+    for name in _ENVELOPE_STRINGS:
+        value = payload.get(name)
+        if value is None:
+            return EventParseError(f"event field {name!r} is missing")
+        if type(value) is not str:
+            return EventParseError(f"event field {name!r} must be a string")
+    return EventParseError("event envelope is malformed")  # pragma: no cover - unreachable
+
+
 def parse_event(payload: Any) -> Event[Any]:
     """Turn a decoded envelope into its typed event; raises ``EventParseError`` naming the fault.
 
     Unknown types become ``UnknownEvent``; extra envelope fields (``event_id`` on feed rows) and
-    extra data fields are ignored.
+    extra data fields are ignored. ``payload`` itself is left untouched.
     """
     if not isinstance(payload, Mapping):
         raise EventParseError(f"an event must be a JSON object, not {type(payload).__name__}")
-    for name in _ENVELOPE_STRINGS:
-        value = payload.get(name)
-        if type(value) is not str:
-            if value is None:
-                raise EventParseError(f"event field {name!r} is missing")
-            raise EventParseError(f"event field {name!r} must be a string")
-    namespace = payload.get("namespace")
-    if namespace is not None and type(namespace) is not str:
+    return adopt_event(dict(payload))
+
+
+def adopt_event(payload: dict[str, Any]) -> Event[Any]:
+    """``parse_event`` for a dict the caller owns and will not use again (``json.loads``' result).
+
+    The dict becomes the event's ``__dict__``: no per-field copying, which is most of what
+    verification costs beyond HMAC and JSON on small deliveries. Frozen dataclasses only
+    guard ``__setattr__``, so the event is as immutable as one built by its constructor.
+    """
+    get = payload.get
+    event_type = get("type")
+    if not (
+        type(get("id")) is str
+        and type(event_type) is str
+        and type(get("api_version")) is str
+        and type(get("workspace_id")) is str
+        and type(get("created_at")) is str
+    ):
+        raise _envelope_error(payload)
+    namespace = get("namespace", _MISSING)
+    if namespace is _MISSING:
+        payload["namespace"] = None
+    elif namespace is not None and type(namespace) is not str:
         raise EventParseError("event field 'namespace' must be a string or null")
-    raw_data = payload.get("data", {})
-    if not isinstance(raw_data, Mapping):
+    raw_data = get("data")
+    if raw_data is None:
+        raw_data = {}
+    elif type(raw_data) is not dict and not isinstance(raw_data, Mapping):
         raise EventParseError("event field 'data' must be an object")
-    event_type: str = payload["type"]
     cls = EVENT_TYPES.get(event_type)
-    if cls is None or cls.data_class is None:
-        cls, data = UnknownEvent, dict(raw_data)
+    data_class = None if cls is None else cls.data_class
+    if cls is None or data_class is None:
+        cls = UnknownEvent
+        payload["data"] = dict(raw_data)
     else:
-        data = _build_data(event_type, cls.data_class, raw_data)
-    event = object.__new__(cls)
-    event.__dict__.update(
-        id=payload["id"],
-        type=event_type,
-        api_version=payload["api_version"],
-        workspace_id=payload["workspace_id"],
-        namespace=namespace,
-        created_at=payload["created_at"],
-        data=data,
-    )
-    return event
+        payload["data"] = _build_data(event_type, data_class, raw_data)
+    event: Any = object.__new__(cls)
+    object.__setattr__(event, "__dict__", payload)
+    return event  # type: ignore[no-any-return]
 
 
 def suggest_event_type(name: str) -> str | None:
