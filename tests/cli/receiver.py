@@ -106,12 +106,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, port: int = 0) -> Iterator[str]:
+def serve(app: Any, port: int = 0, *, lifespan: str = "off") -> Iterator[str]:
     """Run ``app`` under uvicorn in a thread; yields its base URL."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
+    config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, ws="none")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
