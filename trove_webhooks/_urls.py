@@ -30,15 +30,16 @@ def split_options(url: str, names: Iterable[str]) -> tuple[str, dict[str, str]]:
     Drivers (redis-py, psycopg) reject query keys they don't know, so ours must go first.
     """
     wanted = set(names)
-    parts = urlsplit(url)
+    # Split by hand: a urlsplit/urlunsplit round trip rewrites sqlite:////abs paths.
+    base, _, query = url.partition("?")
     ours: dict[str, str] = {}
     rest: list[tuple[str, str]] = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    for key, value in parse_qsl(query, keep_blank_values=True):
         if key in wanted:
             ours[key] = value
         else:
             rest.append((key, value))
-    return urlunsplit(parts._replace(query=urlencode(rest))), ours
+    return (base + "?" + urlencode(rest) if rest else base), ours
 
 
 def safe_identifier(value: str, what: str) -> str:

@@ -8,6 +8,7 @@ sync or async, and whether it takes a delivery context, is decided here, once.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import inspect
 import types
@@ -39,9 +40,15 @@ class Handler:
     def call(self, *args: Any) -> Any:
         """Run from sync code (WSGI, the inbox worker's threads)."""
         args = args if self.takes_context else args[:-1]
-        if self.is_async:
+        if not self.is_async:
+            return self.func(*args)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
             return asyncio.run(self.func(*args))
-        return self.func(*args)
+        # Called from sync code that itself runs on a loop: give the coroutine its own thread.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, self.func(*args)).result()
 
     async def acall(self, *args: Any) -> Any:
         """Run from the event loop: sync functions go to the thread pool."""

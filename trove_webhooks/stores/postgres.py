@@ -1,10 +1,11 @@
 """The PostgreSQL store: receivers on many hosts sharing one database.
 
-``postgresql://user:pass@host:5432/db`` (``?table=`` names the table, optionally
-``schema.table``). Lease times come from the database's clock so hosts agree on them. A pool
-keeps connections; a connection broken by a database restart is discarded and the operation
-tried once more on a fresh one, so a restart costs at most the requests made while it is down
-(they get ``StoreUnavailableError`` → 503).
+``postgresql://user:pass@host:5432/db``; ``?table=`` names the table (optionally
+``schema.table``) and ``?timeout=`` how long to wait for a connection (default 5 s). Lease
+times come from the database's clock so hosts agree on them. A pool keeps connections; a
+connection broken by a database restart is discarded and the operation tried once more on a
+fresh one, so a restart costs at most the requests made while it is down (they get
+``StoreUnavailableError`` → 503).
 """
 
 # Table names are checked by safe_identifier() before they reach statement text.
@@ -45,12 +46,12 @@ def require_psycopg() -> None:
         raise ImportError("the PostgreSQL backend needs psycopg: pip install 'trove-sdk[postgres]'")
 
 
-def pool_kwargs(max_size: int) -> dict[str, Any]:
+def pool_kwargs(max_size: int, timeout: float = POOL_TIMEOUT) -> dict[str, Any]:
     """Pool settings both stores and the inbox use: small, quick to give up, never blocking."""
     return {
         "min_size": 1,
         "max_size": max_size,
-        "timeout": POOL_TIMEOUT,
+        "timeout": timeout,
         "open": False,
         "kwargs": {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
         # A broken connection in the pool is only found by using it: we retry once instead
@@ -72,6 +73,7 @@ class _PostgresBase:
         table: str = "trove_webhook_claims",
         retention_seconds: float = DEFAULT_RETENTION_SECONDS,
         max_connections: int = 10,
+        timeout: float = POOL_TIMEOUT,
     ) -> None:
         require_psycopg()
         if not retention_seconds > 0:
@@ -80,6 +82,7 @@ class _PostgresBase:
         self.table = safe_identifier(table, "table")
         self.retention_seconds = retention_seconds
         self.max_connections = max_connections
+        self.timeout = timeout  # seconds to wait for a connection before giving up (→ 503)
         self._writes = 0
         t = self.table
         index = t.replace(".", "_") + "_expires"
@@ -107,7 +110,9 @@ class _PostgresBase:
 
     @classmethod
     def _parse_url(cls, url: str) -> tuple[str, dict[str, Any]]:
-        rest, options = split_options(url, ["table", "retention_seconds", "max_connections"])
+        rest, options = split_options(
+            url, ["table", "retention_seconds", "max_connections", "timeout"]
+        )
         kwargs: dict[str, Any] = {}
         if "table" in options:
             kwargs["table"] = options["table"]
@@ -115,6 +120,8 @@ class _PostgresBase:
             kwargs["retention_seconds"] = float(options["retention_seconds"])
         if "max_connections" in options:
             kwargs["max_connections"] = int(options["max_connections"])
+        if "timeout" in options:
+            kwargs["timeout"] = float(options["timeout"])
         return rest, kwargs
 
     def _lock_key(self) -> str:
@@ -147,7 +154,9 @@ class PostgresStore(_PostgresBase):
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
-        self._pool = psycopg_pool.ConnectionPool(url, **pool_kwargs(self.max_connections))
+        self._pool = psycopg_pool.ConnectionPool(
+            url, **pool_kwargs(self.max_connections, self.timeout)
+        )
         self._pool.open(wait=False)
         self._ready = False
 
@@ -223,7 +232,7 @@ class AsyncPostgresStore(_PostgresBase):
         # The async pool must be created inside the running loop that will use it.
         if self._pool is None:
             self._pool = psycopg_pool.AsyncConnectionPool(
-                self.url, **pool_kwargs(self.max_connections)
+                self.url, **pool_kwargs(self.max_connections, self.timeout)
             )
             await self._pool.open(wait=False)
         return self._pool

@@ -1,10 +1,10 @@
 """The Redis store: receivers on many hosts sharing one Redis.
 
-``redis://host:6379/0`` or ``rediss://...`` (``?prefix=`` sets the key prefix, default
-``trove:webhooks:``). Leases and retention are key TTLs kept by the Redis server's clock, so
-hosts with skewed clocks still agree on when a lease ends. redis-py pools connections and
-reconnects after a Redis restart; while Redis is down every call raises
-``StoreUnavailableError``.
+``redis://host:6379/0`` or ``rediss://...``; ``?prefix=`` sets the key prefix (default
+``trove:webhooks:``) and ``?timeout=`` how long to wait for Redis (default 5 s). Leases and
+retention are key TTLs kept by the Redis server's clock, so hosts with skewed clocks still
+agree on when a lease ends. redis-py pools connections and reconnects after a Redis restart;
+while Redis is down every call raises ``StoreUnavailableError``.
 """
 
 from __future__ import annotations
@@ -41,11 +41,6 @@ if redis.call('GET', KEYS[1]) == 'r:' .. ARGV[1] then return redis.call('DEL', K
 return 0
 """
 _STATUS = {1: ClaimStatus.ACQUIRED, 2: ClaimStatus.DONE, 3: ClaimStatus.IN_FLIGHT}
-_CLIENT_OPTIONS: dict[str, Any] = {
-    "socket_timeout": 5.0,
-    "socket_connect_timeout": 5.0,
-    "health_check_interval": 15,
-}
 
 
 def _require_driver() -> None:
@@ -65,6 +60,7 @@ class _RedisBase:
         *,
         prefix: str = "trove:webhooks:",
         retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        timeout: float = 5.0,
     ) -> None:
         _require_driver()
         if not retention_seconds > 0:
@@ -73,15 +69,23 @@ class _RedisBase:
         self.prefix = prefix
         self.retention_seconds = retention_seconds
         self._retention_ms = int(retention_seconds * 1000)
+        # Seconds to wait for Redis (connect or reply) before answering 503.
+        self.client_options = {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "health_check_interval": 15,
+        }
 
     @classmethod
     def _parse_url(cls, url: str) -> tuple[str, dict[str, Any]]:
-        rest, options = split_options(url, ["prefix", "retention_seconds"])
+        rest, options = split_options(url, ["prefix", "retention_seconds", "timeout"])
         kwargs: dict[str, Any] = {}
         if "prefix" in options:
             kwargs["prefix"] = options["prefix"]
         if "retention_seconds" in options:
             kwargs["retention_seconds"] = float(options["retention_seconds"])
+        if "timeout" in options:
+            kwargs["timeout"] = float(options["timeout"])
         return rest, kwargs
 
     def _key(self, event_id: str) -> str:
@@ -105,7 +109,7 @@ class RedisStore(_RedisBase):
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
-        self._redis = redis.Redis.from_url(url, **_CLIENT_OPTIONS)
+        self._redis = redis.Redis.from_url(url, **self.client_options)
         self._claim_script = self._redis.register_script(CLAIM_LUA)
         self._release_script = self._redis.register_script(RELEASE_LUA)
 
@@ -151,7 +155,7 @@ class AsyncRedisStore(_RedisBase):
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
-        self._redis = redis.asyncio.Redis.from_url(url, **_CLIENT_OPTIONS)
+        self._redis = redis.asyncio.Redis.from_url(url, **self.client_options)
         self._claim_script = self._redis.register_script(CLAIM_LUA)
         self._release_script = self._redis.register_script(RELEASE_LUA)
 

@@ -48,7 +48,18 @@ def connect_sqlite(path: str) -> sqlite3.Connection:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode=WAL")
+    # Switching a new file to WAL can fail at once with "database is locked" (the busy handler
+    # does not cover it) when several processes start together: retry for a few seconds.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                conn.close()
+                raise
+            time.sleep(0.01)
     # NORMAL in WAL mode is durable against process crashes (only an OS crash can lose the
     # last commits), which is the failure a receiver's lease protects against.
     conn.execute("PRAGMA synchronous=NORMAL")
