@@ -6,6 +6,7 @@
 ``TROVE_WEBHOOKS_STORE``   idempotency store URL (default ``memory://``)
 ``TROVE_WEBHOOKS_INBOX``   inbox URL: queued mode
 ``TROVE_WEBHOOKS_PATH``    where deliveries are POSTed (default ``/``)
+``TROVE_WEBHOOKS_LEASE``   seconds a claim guards a running handler (default 60)
 ``HOST`` / ``PORT``        listen address (default 127.0.0.1:8000)
 ``WORKERS``                server processes (default 1; more needs a shared store)
 ``INBOX_WORKERS``          in-process inbox worker tasks per process in queued mode (1)
@@ -36,6 +37,7 @@ ENV_STORE = "TROVE_WEBHOOKS_STORE"
 ENV_INBOX = "TROVE_WEBHOOKS_INBOX"
 ENV_PATH = "TROVE_WEBHOOKS_PATH"
 ENV_TOLERANCE = "TROVE_WEBHOOKS_TOLERANCE"
+ENV_LEASE = "TROVE_WEBHOOKS_LEASE"
 SHUTDOWN_GRACE_SECONDS = 30
 
 
@@ -61,6 +63,7 @@ class ReceiverSettings:
     workers: int = 1
     inbox_workers: int = 1
     tolerance_seconds: int = 300
+    lease_seconds: int = 60
     log_format: str = "text"
 
     @classmethod
@@ -78,6 +81,7 @@ class ReceiverSettings:
             workers=_int(env, "WORKERS", 1),
             inbox_workers=_int(env, "INBOX_WORKERS", 1),
             tolerance_seconds=_int(env, ENV_TOLERANCE, 300),
+            lease_seconds=_int(env, ENV_LEASE, 60),
             log_format=(env.get("LOG_FORMAT") or "text").lower(),
         )
 
@@ -86,6 +90,7 @@ class ReceiverSettings:
             ENV_SECRET: ",".join(self.secrets),
             ENV_PATH: self.path,
             ENV_TOLERANCE: str(self.tolerance_seconds),
+            ENV_LEASE: str(self.lease_seconds),
             "INBOX_WORKERS": str(self.inbox_workers),
             "LOG_FORMAT": self.log_format,
         }
@@ -109,6 +114,8 @@ class ReceiverSettings:
             raise ConfigurationError(f"LOG_FORMAT must be text or json, not {self.log_format!r}")
         if self.workers < 1:
             raise ConfigurationError("WORKERS must be at least 1")
+        if self.lease_seconds < 1:
+            raise ConfigurationError(f"{ENV_LEASE} must be at least 1 second")
         in_memory = self.inbox is None and (self.store or "memory://").startswith("memory:")
         if self.workers > 1 and in_memory:
             raise ConfigurationError(
@@ -155,6 +162,7 @@ def app_from_env() -> Any:
         workers=settings.inbox_workers,
         path=settings.path,
         tolerance_seconds=settings.tolerance_seconds,
+        lease_seconds=settings.lease_seconds,
     )
 
 

@@ -38,12 +38,13 @@ def create_router(
     *,
     secret: str | Sequence[str],
     store: str | AsyncIdempotencyStore | None = None,
-    path: str = "/",
+    prefix: str = "/trove/events",
     **options: Any,
 ) -> APIRouter:
-    """An ``APIRouter`` answering deliveries at ``path``; ``api_router.receiver`` is its core."""
+    """An ``APIRouter`` answering deliveries at exactly ``prefix`` (no trailing slash, which
+    a sender would have to follow a redirect for); ``api_router.receiver`` is its core."""
     receiver = AsyncReceiver(router, secret=secret, store=store, **options)
-    api_router = APIRouter()
+    api_router = APIRouter(prefix=prefix.rstrip("/"))
 
     async def receive_delivery(request: Request) -> Response:
         headers = list(request.headers.items())
@@ -56,7 +57,7 @@ def create_router(
         return _response(outcome)
 
     api_router.add_api_route(
-        path,
+        "",
         receive_delivery,
         methods=["POST"],
         summary="Receive a signed Trove webhook delivery",
