@@ -328,7 +328,7 @@ class Receiver(_ReceiverBase):
 
     def healthy(self) -> bool:
         try:
-            (self.inbox or self.store).ping()
+            (self.store if self.inbox is None else self.inbox).ping()
         except StoreUnavailableError:
             return False
         return True
@@ -380,7 +380,7 @@ class AsyncReceiver(_ReceiverBase):
 
     async def healthy(self) -> bool:
         try:
-            await (self.inbox or self.store).ping()
+            await (self.store if self.inbox is None else self.inbox).ping()
         except StoreUnavailableError:
             return False
         return True

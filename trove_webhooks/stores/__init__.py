@@ -105,11 +105,11 @@ def _open(url_or_store: Any, index: int) -> Any:
 
 def open_store(url_or_store: str | AsyncIdempotencyStore | None = None) -> AsyncIdempotencyStore:
     """The async store for a URL (``None`` → in-memory); an instance is returned unchanged."""
-    store: AsyncIdempotencyStore = _open(url_or_store or "memory://", 1)
+    store: AsyncIdempotencyStore = _open("memory://" if url_or_store is None else url_or_store, 1)
     return store
 
 
 def open_sync_store(url_or_store: str | IdempotencyStore | None = None) -> IdempotencyStore:
     """The sync store for a URL (``None`` → in-memory); an instance is returned unchanged."""
-    store: IdempotencyStore = _open(url_or_store or "memory://", 0)
+    store: IdempotencyStore = _open("memory://" if url_or_store is None else url_or_store, 0)
     return store

@@ -83,7 +83,8 @@ class _MemoryBase:
             for key in expired:
                 del self._entries[key]
 
-    def __len__(self) -> int:
+    def size(self) -> int:
+        """Records held (running or done), expired ones not yet swept included."""
         return len(self._entries)
 
 
