@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "webhooks": "trove_cli.commands.webhooks:webhooks_group",
     "snapshot": "trove_cli.commands.snapshot:snapshot_group",
     "namespaces": "trove_cli.commands.namespaces:namespaces_group",
+    "mcp": "trove_cli.commands.mcp:mcp_group",
     "completion": "trove_cli.commands.completion:completion_command",
 }
 
