@@ -27,6 +27,7 @@ __all__ = [
     "Claim",
     "ClaimStatus",
     "IdempotencyStore",
+    "mask_url",
     "open_store",
     "open_sync_store",
     "register_store",
