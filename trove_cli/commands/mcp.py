@@ -258,10 +258,23 @@ def _report(app: App, outcome: Outcome, done: str) -> bool:
 def _check_key_fits(app: App, profile: Profile, namespace: str) -> None:
     """Refuse a key that could not work for the agent (an admin key, or one locked to another
     namespace); a server that cannot be reached is only a warning."""
-    from trove_sdk import TroveAuthError, TroveConnectionError, TroveError, TroveTimeoutError
+    from trove_sdk import (
+        TroveAuthError,
+        TroveClient,
+        TroveConnectionError,
+        TroveError,
+        TroveTimeoutError,
+    )
 
     try:
-        with app.client(namespace, timeout=VERIFY_TIMEOUT) as client:
+        # A probe: no retries, so an unreachable server costs one refused connection.
+        with TroveClient(
+            profile.api_key,
+            namespace,
+            base_url=profile.base_url,
+            timeout=VERIFY_TIMEOUT,
+            max_retries=0,
+        ) as client:
             identity = client.me()
     except (TroveConnectionError, TroveTimeoutError) as exc:
         app.output.warn(f"could not check the key against {profile.base_url} ({exc}); writing it")

@@ -43,7 +43,7 @@ def read_config(path: Path) -> dict[str, Any]:
     """The file's JSON object; ``{}`` when it does not exist or is blank."""
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"cannot read {path}: {_reason(exc)}") from exc
@@ -72,6 +72,13 @@ def write_config(path: Path, data: dict[str, Any]) -> Path | None:
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigFileError(
+            f"cannot write {path}: {_blocking_file(target.parent)} is a file, not a directory"
+        ) from None
+    except OSError as exc:
+        raise ConfigFileError(f"cannot write {path}: {_reason(exc)}") from exc
+    try:
         backup = None
         mode = 0o600
         if target.exists():
@@ -95,6 +102,14 @@ def write_config(path: Path, data: dict[str, Any]) -> Path | None:
         Path(tmp).unlink(missing_ok=True)
         raise
     return backup
+
+
+def _blocking_file(directory: Path) -> Path:
+    """The ancestor of ``directory`` that exists but is not a directory."""
+    for candidate in (directory, *directory.parents):
+        if candidate.exists():
+            return candidate
+    return directory
 
 
 def _reason(exc: OSError | UnicodeDecodeError) -> str:
