@@ -77,11 +77,6 @@ def create_app(
 
         router = json_lines_router()
     metrics = Metrics()
-    async_inbox = None
-    if inbox is not None:
-        from trove_webhooks.inbox import open_inbox
-
-        async_inbox = open_inbox(inbox)
     receiver = AsyncReceiver(
         router,
         secret=secret,
@@ -90,7 +85,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         lease_seconds=lease_seconds,
         metrics=metrics,
-        inbox=async_inbox,
+        inbox=inbox,
     )
 
     async def healthz(request: Request) -> Response:

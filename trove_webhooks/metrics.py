@@ -42,6 +42,7 @@ class Metrics:
         self._duplicates: dict[str, int] = defaultdict(int)
         self._signature_failures: dict[str, int] = defaultdict(int)
         self._rejections: dict[str, int] = defaultdict(int)
+        self._inbox: dict[tuple[str, str], int] = defaultdict(int)
         # type → (bucket counts, sum, count)
         self._latency: dict[str, tuple[list[int], float, int]] = {}
 
@@ -61,6 +62,11 @@ class Metrics:
         """A request refused before verification: method, content type, size."""
         with self._lock:
             self._rejections[reason] += 1
+
+    def inbox_outcome(self, outcome: str, event_type: str) -> None:
+        """A worker finished a run: done, retry (failed, will run again) or dead."""
+        with self._lock:
+            self._inbox[(outcome, _type_label(event_type))] += 1
 
     def observe_handlers(self, event_type: str, seconds: float) -> None:
         label = _type_label(event_type)
@@ -104,6 +110,12 @@ class Metrics:
                 "trove_webhook_rejected_requests_total",
                 "Requests refused before verification (method, content type, size).",
                 {_labels({"reason": r}): n for r, n in self._rejections.items()},
+            )
+            _counter(
+                lines,
+                "trove_webhook_inbox_runs_total",
+                "Inbox handler runs by outcome (done, retry, dead) and type.",
+                {_labels({"outcome": o, "type": t}): n for (o, t), n in self._inbox.items()},
             )
             name = "trove_webhook_handler_duration_seconds"
             lines += [

@@ -298,6 +298,11 @@ class Receiver(_ReceiverBase):
         store: str | IdempotencyStore | None = None,
         **options: Any,
     ) -> None:
+        inbox = options.pop("inbox", None)
+        if inbox is not None:
+            from trove_webhooks.inbox import open_sync_inbox
+
+            options["inbox"] = open_sync_inbox(inbox)
         super().__init__(router, secret=secret, **options)
         self.store: IdempotencyStore = open_sync_store(store)
         self._check_retention(self.store.retention_seconds)
@@ -350,6 +355,11 @@ class AsyncReceiver(_ReceiverBase):
         store: str | AsyncIdempotencyStore | None = None,
         **options: Any,
     ) -> None:
+        inbox = options.pop("inbox", None)
+        if inbox is not None:
+            from trove_webhooks.inbox import open_inbox
+
+            options["inbox"] = open_inbox(inbox)
         super().__init__(router, secret=secret, **options)
         self.store: AsyncIdempotencyStore = open_store(store)
         self._check_retention(self.store.retention_seconds)
