@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -132,3 +133,77 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Ite
         yield f"{base}?table={table}"
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+# --- the local Trove server (trove_server) ------------------------------------------------
+# One real server for the whole session, over real HTTP on a free port. Fast retries and a
+# short keep-alive so delivery and stream tests finish in seconds. Other packages' tests use
+# these names: keep them stable.
+
+REQUIRE_SANDBOX = os.environ.get("TROVE_TEST_REQUIRE_SANDBOX") == "1"
+TEST_SERVER_SETTINGS = {
+    "retry_schedule": (0.05, 0.1, 0.2),
+    "sse_keepalive": 1.0,
+    "delivery_timeout": 5.0,
+}
+
+
+@pytest.fixture(scope="session")
+def trove_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A running ``trove_server`` (``trove_server.testing.ServerHandle``): ``base_url``,
+    ``workspace_id``, ``admin_key``, ``api_key``, ``create_key()``, ``create_workspace()``."""
+    from trove_server.testing import run_server
+
+    with run_server(
+        tmp_path_factory.mktemp("trove-server"),
+        require_sandbox=REQUIRE_SANDBOX,
+        **TEST_SERVER_SETTINGS,
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A fresh namespace name for this test."""
+    import uuid
+
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def client(trove_server: Any, namespace: str) -> Iterator[Any]:
+    """A ``TroveClient`` for ``namespace`` with the session server's unscoped workspace key."""
+    from trove_sdk import TroveClient
+
+    with TroveClient(
+        trove_server.api_key,
+        namespace,
+        base_url=trove_server.base_url,
+        workspace_id=trove_server.workspace_id,
+    ) as sync_client:
+        yield sync_client
+
+
+@pytest.fixture
+async def async_client(trove_server: Any, namespace: str) -> AsyncIterator[Any]:
+    """The ``AsyncTroveClient`` twin of ``client``."""
+    from trove_sdk import AsyncTroveClient
+
+    async with AsyncTroveClient(
+        trove_server.api_key,
+        namespace,
+        base_url=trove_server.base_url,
+        workspace_id=trove_server.workspace_id,
+    ) as twin:
+        yield twin
+
+
+@pytest.fixture
+def admin_client(trove_server: Any) -> Iterator[Any]:
+    """A ``TroveAdminClient`` with the session server's admin key."""
+    from trove_sdk import TroveAdminClient
+
+    with TroveAdminClient(
+        trove_server.admin_key, trove_server.workspace_id, base_url=trove_server.base_url
+    ) as admin:
+        yield admin

@@ -1,0 +1,79 @@
+"""Which files a command changed (D8): a bounded scan of ``workspace/`` before and after.
+
+Each scan records ``(mtime, size, inode)`` of every non-directory entry, without following
+links. Comparing the two gives the files the command created, changed or removed, reported
+as ``file.written`` / ``file.deleted`` events with ``source: "exec"``. A namespace larger than
+``limit`` entries is not scanned at all (``files_scan: "skipped"``): a partial picture would
+report deletions that did not happen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from dataclasses import dataclass
+
+from trove_server.errors import ApiError
+from trove_server.paths import NamespaceDir
+
+__all__ = ["Changes", "FileState", "diff", "scan"]
+
+FileState = dict[str, tuple[int, int, int]]  # "a/b.txt" → (mtime_ns, size, inode)
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class _TooMany(Exception):
+    pass
+
+
+def scan(namespace: NamespaceDir, limit: int) -> FileState | None:
+    """The state of ``workspace/``, or None when it holds more than ``limit`` entries."""
+    state: FileState = {}
+    seen = 0
+    try:
+        with namespace.workspace() as ws_fd:
+            if ws_fd is None:
+                return state
+            stack: list[tuple[int, str]] = [(os.dup(ws_fd), "")]
+            try:
+                while stack:
+                    fd, prefix = stack.pop()
+                    try:
+                        with os.scandir(fd) as it:
+                            for entry in it:
+                                seen += 1
+                                if seen > limit:
+                                    raise _TooMany
+                                try:
+                                    info = entry.stat(follow_symlinks=False)
+                                except OSError:
+                                    continue
+                                rel = prefix + entry.name
+                                if stat.S_ISDIR(info.st_mode):
+                                    with contextlib.suppress(OSError):
+                                        child = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
+                                        stack.append((child, rel + "/"))
+                                else:
+                                    state[rel] = (info.st_mtime_ns, info.st_size, info.st_ino)
+                    finally:
+                        os.close(fd)
+            finally:
+                for fd, _ in stack:
+                    os.close(fd)
+    except (_TooMany, OSError, ApiError):
+        return None
+    return state
+
+
+@dataclass(frozen=True)
+class Changes:
+    written: list[tuple[str, int]]  # (path relative to workspace/, size)
+    deleted: list[str]
+
+
+def diff(before: FileState, after: FileState) -> Changes:
+    written = sorted((path, meta[1]) for path, meta in after.items() if before.get(path) != meta)
+    deleted = sorted(path for path in before if path not in after)
+    return Changes(written, deleted)

@@ -1,0 +1,1 @@
+"""ASGI middleware of the server (one class per module)."""

@@ -1,0 +1,523 @@
+"""Namespace path safety: no request reads or writes outside its namespace's ``workspace/``.
+
+Two layers. ``parse`` refuses what is never a path inside ``workspace/`` — ``..``, absolute
+paths, ``~``, NUL bytes, backslashes, control characters, over-long names — with a 422 that
+says which rule was broken. Then every file operation walks the parsed segments one directory
+at a time with ``openat``-style calls (``dir_fd=`` and ``O_NOFOLLOW``), starting from a
+descriptor of the namespace's ``workspace/`` directory. A symbolic link anywhere on the way —
+including one a command created, such as ``ln -s / workspace/root``, or ``workspace/`` itself
+replaced by a link — stops the walk with a 409 instead of being followed, and because each
+step is relative to an already-open directory, swapping a directory for a link mid-request
+cannot redirect it either. Files are opened with ``O_NONBLOCK`` (a FIFO cannot hang a
+request) and must be regular files.
+
+All functions here block; routes run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trove_server.clock import iso
+from trove_server.errors import ApiError, Conflict, NotFound, Unprocessable
+
+__all__ = [
+    "WORKSPACE",
+    "AtomicFile",
+    "NamespaceDir",
+    "Owner",
+    "RelPath",
+    "fs_errors",
+    "parse",
+]
+
+WORKSPACE = "workspace"
+MAX_PATH_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
+Owner = (
+    tuple[int, int] | None
+)  # (uid, gid) given to new files when the sandbox runs as another user
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class InsufficientStorage(ApiError):
+    status = 507
+
+
+@dataclass(frozen=True)
+class RelPath:
+    """A checked path inside ``workspace/`` (``parts`` empty = ``workspace/`` itself)."""
+
+    parts: tuple[str, ...]
+
+    @property
+    def display(self) -> str:
+        return f"{WORKSPACE}/" + "/".join(self.parts)
+
+    @property
+    def name(self) -> str:
+        return self.parts[-1]
+
+    @property
+    def parent(self) -> RelPath:
+        return RelPath(self.parts[:-1])
+
+    def child(self, name: str) -> RelPath:
+        return RelPath((*self.parts, name))
+
+
+def parse(raw: Any, *, where: str = "path", listing: bool = False) -> RelPath:
+    """Check a client path. ``listing=True`` is the ``/v1/files*`` spelling, where
+    ``workspace/x`` and ``x`` mean the same file; elsewhere paths are namespace-relative
+    (CONTRACT §2.1)."""
+    if not isinstance(raw, str):
+        raise Unprocessable(f"{where} must be a string")
+    if "\x00" in raw:
+        raise Unprocessable(f"{where} contains a NUL byte")
+    if "\\" in raw:
+        raise Unprocessable(f"{where} contains a backslash; separate directories with '/'")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+        raise Unprocessable(f"{where} contains a control character")
+    if raw.startswith("/"):
+        raise Unprocessable(
+            f"{where} {raw!r} is absolute; give a path inside workspace/ such as "
+            "'workspace/notes.md'"
+        )
+    if raw.startswith("~"):
+        raise Unprocessable(f"{where} {raw!r} starts with '~'; home directories are not expanded")
+    try:
+        encoded = raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Unprocessable(f"{where} is not valid Unicode") from None
+    if len(encoded) > MAX_PATH_BYTES:
+        raise Unprocessable(f"{where} is {len(encoded)} bytes long; the limit is {MAX_PATH_BYTES}")
+    parts = [p for p in raw.split("/") if p not in ("", ".")]
+    for part in parts:
+        if part == "..":
+            raise Unprocessable(f"{where} {raw!r} contains '..'; paths cannot leave workspace/")
+        if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise Unprocessable(
+                f"{where} has a name longer than {MAX_SEGMENT_BYTES} bytes: {part[:40]!r}…"
+            )
+    if listing and parts and parts[0] == WORKSPACE:
+        parts = parts[1:]
+    return RelPath(tuple(parts))
+
+
+@contextlib.contextmanager
+def fs_errors(path: RelPath) -> Iterator[None]:
+    """Turn an ``OSError`` from a file operation into the API error a client can act on."""
+    try:
+        yield
+    except OSError as exc:
+        code = exc.errno
+        if code == errno.ENOENT:
+            raise NotFound(f"Path not found: {path.display}") from None
+        if code in (errno.EACCES, errno.EPERM):
+            raise Conflict(f"{path.display} is not accessible (permission denied)") from None
+        if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise InsufficientStorage("not enough disk space on the server") from None
+        if code == errno.ENAMETOOLONG:
+            raise Unprocessable(f"{path.display}: a name is too long") from None
+        if code in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
+            raise Conflict(f"{path.display} is a directory") from None
+        if code in (errno.ENOTDIR, errno.ELOOP, errno.ENXIO):
+            raise Conflict(f"{path.display} is not a regular file or directory") from None
+        raise
+
+
+def _adopt(fd: int, owner: Owner) -> None:
+    if owner is not None:
+        os.fchown(fd, owner[0], owner[1])
+
+
+def _explain(dir_fd: int, name: str, path: RelPath) -> ApiError:
+    """Why ``name`` could not be opened as a directory."""
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return NotFound(f"Path not found: {path.display}")
+    if stat.S_ISLNK(info.st_mode):
+        return Conflict(f"{path.display} is a symbolic link; the files API does not follow links")
+    return Conflict(f"{path.display} is a file, not a directory")
+
+
+def open_dir(
+    base_fd: int,
+    parts: tuple[str, ...],
+    *,
+    create: bool = False,
+    owner: Owner = None,
+    base: RelPath = RelPath(()),
+) -> int:
+    """A descriptor of the directory ``parts`` below ``base_fd``, never through a link."""
+    fd = os.dup(base_fd)
+    try:
+        for index, part in enumerate(parts):
+            here = RelPath(base.parts + parts[: index + 1])
+            try:
+                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise NotFound(f"Path not found: {here.display}") from None
+                with contextlib.suppress(FileExistsError), fs_errors(here):
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                try:
+                    next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    raise _explain(fd, part, here) from None
+                _adopt(next_fd, owner)
+            except OSError as exc:
+                if exc.errno in (errno.ENOTDIR, errno.ELOOP):
+                    raise _explain(fd, part, here) from None
+                with fs_errors(here):
+                    raise
+            os.close(fd)
+            fd = next_fd
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@dataclass
+class Opened:
+    fd: int
+    size: int
+    mtime_ms: int
+
+
+def open_file(ws_fd: int, path: RelPath) -> Opened:
+    """Open a regular file for reading; 404, or 409 for a directory, link or device."""
+    if not path.parts:
+        raise Conflict(f"{path.display} is a directory")
+    parent = open_dir(ws_fd, path.parts[:-1])
+    try:
+        try:
+            fd = os.open(path.name, _FILE_FLAGS, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise Conflict(
+                    f"{path.display} is a symbolic link; the files API does not follow links"
+                ) from None
+            with fs_errors(path):
+                raise
+    finally:
+        os.close(parent)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise Conflict(f"{path.display} is {kind}")
+    return Opened(fd, info.st_size, info.st_mtime_ns // 1_000_000)
+
+
+class AtomicFile:
+    """A new file written to a private temp directory, then renamed into place, so readers
+    see the old file or the new one, never half of one — and a failed upload leaves nothing."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        fd, name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir)
+        self.fd: int | None = fd
+        self._name = os.path.basename(name)
+        self._tmp_dir = tmp_dir
+        self.size = 0
+        os.fchmod(fd, 0o644)
+
+    def write(self, data: bytes | memoryview) -> None:
+        assert self.fd is not None
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+        self.size += len(data)
+
+    def commit(self, ws_fd: int, path: RelPath, owner: Owner, *, fsync: bool = False) -> int:
+        """Move into place (parents created); returns the size."""
+        if not path.parts:
+            raise Unprocessable("path must name a file inside workspace/")
+        assert self.fd is not None
+        with fs_errors(path):
+            _adopt(self.fd, owner)
+            if fsync:
+                os.fsync(self.fd)
+        parent = open_dir(ws_fd, path.parts[:-1], create=True, owner=owner)
+        tmp_fd = os.open(self._tmp_dir, _DIR_FLAGS)
+        try:
+            with fs_errors(path):
+                os.rename(self._name, path.name, src_dir_fd=tmp_fd, dst_dir_fd=parent)
+        finally:
+            os.close(tmp_fd)
+            os.close(parent)
+        os.close(self.fd)
+        self.fd = None
+        return self.size
+
+    def abort(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._tmp_dir / self._name)
+
+
+def entry_for(dir_fd: int, name: str, path: RelPath) -> dict[str, Any] | None:
+    """A listing entry (CONTRACT §2.4) from ``lstat``; None if it vanished meanwhile."""
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    is_dir = stat.S_ISDIR(info.st_mode)
+    return {
+        "name": name,
+        "path": path.display,
+        "is_dir": is_dir,
+        "size_bytes": None if is_dir else info.st_size,
+        "modified_at": iso(info.st_mtime_ns // 1_000_000),
+    }
+
+
+def _sorted_names(dir_fd: int) -> list[tuple[str, bool]]:
+    """Directories first, then everything else, each alphabetical (links count as files)."""
+    names: list[tuple[str, bool]] = []
+    with os.scandir(dir_fd) as it:
+        for entry in it:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            names.append((entry.name, is_dir))
+    names.sort(key=lambda item: (not item[1], item[0]))
+    return names
+
+
+def remove_tree(parent_fd: int, name: str) -> int:
+    """Delete a directory tree without following links; returns how many files went."""
+    removed = 0
+    fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    try:
+        for child, is_dir in _sorted_names(fd):
+            if is_dir:
+                removed += remove_tree(fd, child)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(child, dir_fd=fd)
+                    removed += 1
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=parent_fd)
+    return removed
+
+
+class NamespaceDir:
+    """One namespace on disk: ``<root>/workspace/...``, mounted at ``/trove`` for commands.
+
+    ``root`` is created by the server and is the sandbox's mount point (a command cannot
+    rename or replace it); ``workspace`` inside it is the command's to change, so it is
+    always opened with ``O_NOFOLLOW``.
+    """
+
+    def __init__(self, root: Path, owner: Owner = None) -> None:
+        self.root = root
+        self.owner = owner
+
+    def ensure(self) -> None:
+        """Create the namespace (first use) and make sure ``workspace/`` exists."""
+        for directory in (self.root.parent, self.root):
+            if not directory.is_dir():
+                directory.mkdir(mode=0o755, parents=True, exist_ok=True)
+        if self.owner is not None:
+            os.chown(self.root, *self.owner)
+        root_fd = os.open(self.root, _DIR_FLAGS)
+        try:
+            os.close(open_dir(root_fd, (WORKSPACE,), create=True, owner=self.owner))
+        except ApiError:
+            raise Conflict(
+                "this namespace's workspace/ was replaced by a link or a file; "
+                "delete it with a command (rm workspace) to start again"
+            ) from None
+        finally:
+            os.close(root_fd)
+
+    @contextlib.contextmanager
+    def workspace(self, *, create: bool = False) -> Iterator[int | None]:
+        """A descriptor of ``workspace/``, or None when the namespace has no files yet."""
+        if create:
+            self.ensure()
+        try:
+            root_fd = os.open(self.root, _DIR_FLAGS)
+        except FileNotFoundError:
+            yield None
+            return
+        try:
+            try:
+                fd = os.open(WORKSPACE, _DIR_FLAGS, dir_fd=root_fd)
+            except FileNotFoundError:
+                yield None
+                return
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise Conflict(
+                        "this namespace's workspace/ was replaced by a link or a file; "
+                        "the files API will not follow it"
+                    ) from None
+                raise
+            try:
+                yield fd
+            finally:
+                os.close(fd)
+        finally:
+            os.close(root_fd)
+
+    # --- operations ----------------------------------------------------------------------
+
+    def listing(
+        self, path: RelPath, *, recursive: bool, max_entries: int, max_depth: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        with self.workspace() as ws_fd:
+            if ws_fd is None:
+                if path.parts:
+                    raise NotFound(f"Path not found: {path.display}")
+                return [], False
+            dir_fd = self._dir_for_listing(ws_fd, path)
+            try:
+                entries: list[dict[str, Any]] = []
+                truncated = self._walk(
+                    dir_fd,
+                    path,
+                    entries,
+                    recursive=recursive,
+                    depth=1,
+                    max_entries=max_entries,
+                    max_depth=max_depth,
+                )
+                return entries, truncated
+            finally:
+                os.close(dir_fd)
+
+    @staticmethod
+    def _dir_for_listing(ws_fd: int, path: RelPath) -> int:
+        try:
+            return open_dir(ws_fd, path.parts)
+        except Conflict:
+            # A file named as a directory: say so plainly.
+            raise Conflict(f"{path.display} is not a directory") from None
+
+    def _walk(
+        self,
+        dir_fd: int,
+        path: RelPath,
+        out: list[dict[str, Any]],
+        *,
+        recursive: bool,
+        depth: int,
+        max_entries: int,
+        max_depth: int,
+    ) -> bool:
+        for name, _ in _sorted_names(dir_fd):
+            if len(out) >= max_entries:
+                return True
+            entry = entry_for(dir_fd, name, path.child(name))
+            if entry is None:
+                continue
+            out.append(entry)
+            if recursive and entry["is_dir"]:
+                try:
+                    child_fd = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+                except OSError:
+                    continue  # replaced by a link or removed since the scan: skip it
+                try:
+                    if depth >= max_depth:
+                        if _sorted_names(child_fd):
+                            return True
+                        continue
+                    if self._walk(
+                        child_fd,
+                        path.child(name),
+                        out,
+                        recursive=True,
+                        depth=depth + 1,
+                        max_entries=max_entries,
+                        max_depth=max_depth,
+                    ):
+                        return True
+                finally:
+                    os.close(child_fd)
+        return False
+
+    def delete(self, path: RelPath) -> int:
+        """Delete a file, link or directory tree; returns the number of files removed."""
+        if not path.parts:
+            raise Unprocessable("path must name a file or directory inside workspace/")
+        with self.workspace() as ws_fd:
+            if ws_fd is None:
+                raise NotFound(f"Path not found: {path.display}")
+            parent = open_dir(ws_fd, path.parts[:-1])
+            try:
+                with fs_errors(path):
+                    info = os.stat(path.name, dir_fd=parent, follow_symlinks=False)
+                    if stat.S_ISDIR(info.st_mode):
+                        return remove_tree(parent, path.name)
+                    os.unlink(path.name, dir_fd=parent)
+                    return 1
+            finally:
+                os.close(parent)
+
+    def wipe(self) -> int:
+        """Empty ``workspace/`` (snapshot restore); returns the number of files removed."""
+        removed = 0
+        try:
+            root_fd = os.open(self.root, _DIR_FLAGS)
+        except FileNotFoundError:
+            return 0
+        try:
+            try:
+                info = os.stat(WORKSPACE, dir_fd=root_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                return 0
+            if stat.S_ISDIR(info.st_mode):
+                removed = remove_tree(root_fd, WORKSPACE)
+            else:
+                os.unlink(WORKSPACE, dir_fd=root_fd)
+        finally:
+            os.close(root_fd)
+        return removed
+
+    def usage(self) -> tuple[int, int, int | None]:
+        """(file count, total bytes, newest modification in ms) of ``workspace/``."""
+        files = size = 0
+        newest: int | None = None
+        with self.workspace() as ws_fd:
+            if ws_fd is None:
+                return 0, 0, None
+            stack = [os.dup(ws_fd)]
+            while stack:
+                fd = stack.pop()
+                try:
+                    with os.scandir(fd) as it:
+                        for entry in it:
+                            try:
+                                info = entry.stat(follow_symlinks=False)
+                            except OSError:
+                                continue
+                            mtime = info.st_mtime_ns // 1_000_000
+                            newest = mtime if newest is None else max(newest, mtime)
+                            if stat.S_ISDIR(info.st_mode):
+                                with contextlib.suppress(OSError):
+                                    stack.append(os.open(entry.name, _DIR_FLAGS, dir_fd=fd))
+                            else:
+                                files += 1
+                                size += info.st_size
+                finally:
+                    os.close(fd)
+        return files, size, newest
