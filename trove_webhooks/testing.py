@@ -60,6 +60,7 @@ def signed_delivery(
     payload: Mapping[str, Any] | None = None,
     namespace: str | None = "alice",
     event_id: str | None = None,
+    created_at: str | None = None,
     timestamp: int | None = None,
     attempt: int = 1,
 ) -> SignedDelivery:
@@ -67,7 +68,9 @@ def signed_delivery(
     envelope = (
         dict(payload)
         if payload is not None
-        else sample_event(event_type, data=data, namespace=namespace, event_id=event_id)
+        else sample_event(
+            event_type, data=data, namespace=namespace, event_id=event_id, created_at=created_at
+        )
     )
     body = json.dumps(envelope, separators=(",", ":")).encode()
     signed_at = int(time.time()) if timestamp is None else timestamp
