@@ -82,7 +82,7 @@ class SQLiteInbox(SqlInbox):
                 raise
             conn.execute("COMMIT")
             return result
-        except sqlite3.Error as exc:  # locked past the busy timeout, disk full, file gone
+        except (sqlite3.Error, OSError) as exc:  # locked past the busy timeout, disk full, no dir
             raise StoreUnavailableError(f"SQLite inbox {self.path}: {exc}") from exc
 
     def close(self) -> None:

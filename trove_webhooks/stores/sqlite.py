@@ -133,7 +133,7 @@ class _SQLiteBase:
                 conn = connect_sqlite(self.path)
                 for statement in self._schema:
                     conn.execute(statement)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
             self._local.conn = conn
             with self._guard:

@@ -1,0 +1,166 @@
+"""Queued mode end to end: ``create_app(..., inbox=...)`` answers 202 only once the delivery is
+stored, rejects everything inline mode rejects before it reaches the inbox, and says 503 —
+never 2xx — when the inbox cannot take it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from tests.webhooks.conftest import OLD_SECRET, SECRET, Recorder, post
+from tests.webhooks.tcp_proxy import TcpProxy
+from trove_webhooks import WebhookRouter, create_app
+from trove_webhooks.inbox import open_sync_inbox
+from trove_webhooks.testing import signed_delivery
+from trove_webhooks.wsgi import create_wsgi_app
+
+
+def test_a_delivery_is_answered_202_and_is_already_in_the_inbox(
+    inbox_url: str, recorder: Recorder
+) -> None:
+    with TestClient(
+        create_app(recorder.router, secret=SECRET, inbox=inbox_url, workers=0)
+    ) as client:
+        delivery = signed_delivery("file.written", secret=SECRET)
+        response = post(client, delivery)
+    assert response.status_code == 202
+    assert response.json() == {"status": "queued", "event_id": delivery.event_id}
+    elsewhere = open_sync_inbox(inbox_url)  # a separate connection, as another process
+    entry = elsewhere.get(delivery.event_id)
+    elsewhere.close()
+    assert entry is not None and entry.body == delivery.body
+    assert recorder.calls == []  # nothing ran inline
+
+
+def test_a_duplicate_is_absorbed_by_the_inbox(inbox_url: str, recorder: Recorder) -> None:
+    with TestClient(
+        create_app(recorder.router, secret=SECRET, inbox=inbox_url, workers=0)
+    ) as client:
+        delivery = signed_delivery(secret=SECRET)
+        post(client, delivery)
+        again = post(client, delivery)
+    assert again.status_code == 200
+    assert again.json()["status"] == "duplicate"
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.with_headers(X_Trove_Signature=None),
+        lambda d: signed_delivery(payload=d.payload, secret=OLD_SECRET),
+        lambda d: signed_delivery(
+            payload=d.payload, secret=SECRET, timestamp=int(time.time()) - 900
+        ),
+        lambda d: d.with_headers(Content_Type="text/plain"),
+    ],
+    ids=["unsigned", "wrong-secret", "stale", "content-type"],
+)
+def test_what_inline_mode_rejects_never_reaches_the_inbox(
+    inbox_url: str, recorder: Recorder, mutate: object
+) -> None:
+    with TestClient(
+        create_app(recorder.router, secret=SECRET, inbox=inbox_url, workers=0)
+    ) as client:
+        response = post(client, mutate(signed_delivery(secret=SECRET)))  # type: ignore[operator]
+        assert response.status_code in (400, 415)
+    box = open_sync_inbox(inbox_url)
+    assert sum(box.stats().values()) == 0
+    box.close()
+
+
+def test_an_event_without_a_handler_is_ignored_not_queued(inbox_url: str) -> None:
+    router = WebhookRouter()
+    router.on("file.written", lambda e: None)
+    with TestClient(create_app(router, secret=SECRET, inbox=inbox_url, workers=0)) as client:
+        assert (
+            post(client, signed_delivery("key.revoked", secret=SECRET)).json()["status"]
+            == "ignored"
+        )
+
+
+def test_in_process_workers_run_the_handlers_after_the_202(
+    inbox_url: str, recorder: Recorder
+) -> None:
+    app = create_app(
+        recorder.router,
+        secret=SECRET,
+        inbox=inbox_url,
+        workers=2,
+        inbox_options={"poll_seconds": 0.05},
+    )
+    deliveries = [signed_delivery("exec.completed", secret=SECRET) for _ in range(10)]
+    with TestClient(app) as client:
+        assert {post(client, d).status_code for d in deliveries} == {202}
+        deadline = time.monotonic() + 15
+        while len(recorder.calls) < 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        metrics = client.get("/metrics").text
+    assert sorted(recorder.event_ids) == sorted(d.event_id for d in deliveries)
+    assert all(ctx.queued for _, ctx in recorder.calls)
+    assert 'trove_webhook_inbox_events{status="done"} 10' in metrics
+    assert 'trove_webhook_inbox_runs_total{outcome="done",type="exec.completed"} 10' in metrics
+
+
+def test_the_wsgi_receiver_queues_with_the_sync_inbox(inbox_url: str, recorder: Recorder) -> None:
+    app = create_wsgi_app(recorder.router, secret=SECRET, inbox=inbox_url)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
+        response = post(client, signed_delivery(secret=SECRET))
+    assert response.status_code == 202
+
+
+def test_an_unwritable_sqlite_inbox_is_a_503(tmp_path: object, recorder: Recorder) -> None:
+    blocker = f"{tmp_path}/not-a-dir"
+    open(blocker, "w").close()  # the inbox's directory is a file: nothing can be stored
+    app = create_app(
+        recorder.router, secret=SECRET, inbox=f"sqlite:///{blocker}/inbox.db", workers=0
+    )
+    with TestClient(app) as client:
+        response = post(client, signed_delivery(secret=SECRET))
+        health = client.get("/healthz")
+    assert response.status_code == 503
+    assert health.status_code == 503
+
+
+@pytest.mark.postgres
+async def test_postgres_down_is_a_503_and_nothing_acknowledged_is_lost(postgres_url: str) -> None:
+    from tests.webhooks.inbox.conftest import drop_postgres_table
+
+    table = f"test_inbox_{uuid.uuid4().hex[:12]}"
+    parts = urlsplit(postgres_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432).up()
+    url = (
+        f"postgresql://{parts.username}@127.0.0.1:{proxy.port}{parts.path}?table={table}&timeout=1"
+    )
+    recorder = Recorder()
+    app = create_app(recorder.router, secret=SECRET, inbox=url, workers=0)
+    acked: list[str] = []
+    answers: list[int] = []
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for i in range(9):
+                if i == 3:
+                    proxy.down()
+                if i == 6:
+                    proxy.up()
+                d = signed_delivery(secret=SECRET)
+                r = await client.post("/", content=d.body, headers=d.headers)
+                answers.append(r.status_code)
+                if r.status_code == 202:
+                    acked.append(d.event_id)
+        await app.state.receiver.aclose()
+        box = open_sync_inbox(f"{postgres_url}?table={table}")
+        stored = [e.event_id for e in box.list(limit=100)]
+        box.close()
+    finally:
+        proxy.down()
+        drop_postgres_table(postgres_url, table)
+    assert answers[:3] == [202] * 3 and answers[3:6] == [503] * 3 and answers[6:] == [202] * 3
+    assert sorted(stored) == sorted(acked)
+    await asyncio.sleep(0)

@@ -1,0 +1,178 @@
+"""``WorkerPool``: handlers run from the inbox with retries, timeouts, dead-lettering, order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.webhooks.conftest import SECRET
+from trove_sdk import WebhookVerifier
+from trove_webhooks import DeliveryContext, WebhookRouter
+from trove_webhooks.inbox import AsyncInbox, EntryStatus, open_inbox
+from trove_webhooks.inbox.worker import WorkerPool
+from trove_webhooks.testing import signed_delivery
+
+FAST = {"backoff_seconds": 0.02, "max_backoff_seconds": 0.05, "poll_seconds": 0.02}
+
+
+@pytest.fixture
+async def inbox(inbox_url: str) -> AsyncIterator[AsyncInbox]:
+    box = open_inbox(inbox_url)
+    yield box
+    await box.aclose()
+
+
+async def put(inbox: AsyncInbox, event_type: str = "file.written", **kwargs: Any) -> str:
+    delivery = signed_delivery(event_type, secret=SECRET, **kwargs)
+    verified = WebhookVerifier(SECRET).verify(delivery.body, delivery.headers["X-Trove-Signature"])
+    headers = {k.lower(): v for k, v in delivery.headers.items()}
+    await inbox.enqueue(verified, delivery.body, headers, received_at=time.time())
+    return delivery.event_id
+
+
+async def drain(inbox: AsyncInbox, router: WebhookRouter, until: Any, **options: Any) -> WorkerPool:
+    pool = WorkerPool(inbox, router, **{**FAST, **options})
+    await pool.start()
+    deadline = time.monotonic() + 20
+    while not until(await inbox.stats()):
+        assert time.monotonic() < deadline, await inbox.stats()
+        await asyncio.sleep(0.02)
+    await pool.stop()
+    return pool
+
+
+async def test_a_queued_event_is_handled_with_a_queued_context(inbox: AsyncInbox) -> None:
+    router = WebhookRouter()
+    seen: list[DeliveryContext] = []
+    router.on("file.written", lambda event, ctx: seen.append(ctx))
+    event_id = await put(inbox, attempt=3)
+    await drain(inbox, router, lambda s: s["done"] == 1)
+    assert seen[0].event_id == event_id
+    assert seen[0].queued is True
+    assert seen[0].attempt == 1  # the inbox's own count, not the sender's header
+    assert seen[0].headers["x-trove-attempt"] == "3"
+
+
+async def test_a_failing_handler_is_retried_with_a_growing_attempt_number(
+    inbox: AsyncInbox,
+) -> None:
+    router = WebhookRouter()
+    attempts: list[int] = []
+
+    @router.on("file.written")
+    async def flaky(event: Any, ctx: DeliveryContext) -> None:
+        attempts.append(ctx.attempt)
+        if ctx.attempt < 3:
+            raise ConnectionError("downstream not ready")
+
+    await put(inbox)
+    await drain(inbox, router, lambda s: s["done"] == 1)
+    assert attempts == [1, 2, 3]
+
+
+async def test_after_max_attempts_the_event_is_dead_with_its_traceback(inbox: AsyncInbox) -> None:
+    router = WebhookRouter()
+
+    @router.on("file.written")
+    def always(event: Any) -> None:
+        raise ValueError("cannot index this file")
+
+    event_id = await put(inbox)
+    await drain(inbox, router, lambda s: s["dead"] == 1, max_attempts=2)
+    entry = inbox.sync.get(event_id)
+    assert entry is not None and entry.status is EntryStatus.DEAD and entry.attempts == 2
+    assert entry.last_error is not None
+    assert (
+        "Traceback" in entry.last_error and "ValueError: cannot index this file" in entry.last_error
+    )
+    assert "always" in entry.last_error
+
+
+async def test_a_hanging_handler_is_cut_off_by_the_timeout_and_retried(inbox: AsyncInbox) -> None:
+    router = WebhookRouter()
+    runs: list[int] = []
+
+    @router.on("file.written")
+    async def hangs_once(event: Any, ctx: DeliveryContext) -> None:
+        runs.append(ctx.attempt)
+        if ctx.attempt == 1:
+            await asyncio.sleep(3600)
+
+    event_id = await put(inbox)
+    await drain(inbox, router, lambda s: s["done"] == 1, timeout_seconds=0.2, lease_seconds=5)
+    assert runs == [1, 2]
+    entry = inbox.sync.get(event_id)
+    assert entry is not None and entry.attempts == 2
+
+
+async def test_stop_waits_for_the_handler_in_hand(inbox: AsyncInbox) -> None:
+    router = WebhookRouter()
+    finished: list[str] = []
+    started = asyncio.Event()
+
+    @router.on("file.written")
+    async def slow(event: Any) -> None:
+        started.set()
+        await asyncio.sleep(0.3)
+        finished.append(event.id)
+
+    event_id = await put(inbox)
+    pool = WorkerPool(inbox, router, **FAST)
+    await pool.start()
+    await asyncio.wait_for(started.wait(), 10)
+    await pool.stop()
+    assert finished == [event_id]
+    assert (await inbox.stats())["done"] == 1
+
+
+async def test_concurrent_loops_share_the_work(inbox: AsyncInbox) -> None:
+    router = WebhookRouter()
+    active = 0
+    peak = 0
+
+    @router.on("exec.completed")
+    async def io_bound(event: Any) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+
+    for _ in range(12):
+        await put(inbox, "exec.completed")
+    await drain(inbox, router, lambda s: s["done"] == 12, concurrency=4)
+    assert peak >= 2
+
+
+async def test_ordered_inbox_runs_each_namespace_in_created_order_one_at_a_time(
+    inbox_url: str,
+) -> None:
+    inbox = open_inbox(inbox_url + ("&" if "?" in inbox_url else "?") + "ordered=true")
+    router = WebhookRouter()
+    log: list[tuple[str, str, str]] = []
+
+    @router.on("file.written")
+    async def record(event: Any) -> None:
+        log.append(("start", event.namespace, event.data.path))
+        await asyncio.sleep(0.01)
+        log.append(("end", event.namespace, event.data.path))
+
+    for second in (5, 1, 4, 2, 3):  # arrival order differs from created order
+        for ns in ("alice", "bob"):
+            await put(
+                inbox,
+                namespace=ns,
+                created_at=f"2026-05-01T00:00:0{second}.000Z",
+                data={"path": f"workspace/{second}"},
+            )
+    await drain(inbox, router, lambda s: s["done"] == 10, concurrency=4)
+    await inbox.aclose()
+    for ns in ("alice", "bob"):
+        mine = [(kind, path) for kind, n, path in log if n == ns]
+        assert [p for kind, p in mine if kind == "start"] == [f"workspace/{i}" for i in range(1, 6)]
+        # strictly alternating start/end: never two of one namespace at once
+        assert [kind for kind, _ in mine] == ["start", "end"] * 5
