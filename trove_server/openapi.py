@@ -102,7 +102,7 @@ def _operation(route: ApiRoute, method: str) -> dict[str, Any]:
         "operationId": f"{method}_{route.path}".replace("/", "_")
         .replace("{", "")
         .replace("}", "")
-        .replace(":path", "")
+        .replace(":trove_path", "")
         .replace("-", "_"),
         "tags": [op.tag],
         "parameters": parameters,

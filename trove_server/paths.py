@@ -331,8 +331,11 @@ class NamespaceDir:
         self.root = root
         self.owner = owner
 
-    def ensure(self) -> None:
-        """Create the namespace (first use) and make sure ``workspace/`` exists."""
+    def ensure(self, *, strict: bool = True) -> None:
+        """Create the namespace (first use) and make sure ``workspace/`` exists.
+
+        ``strict=False`` (before a command) tolerates a ``workspace`` a command replaced with a
+        link or a file: the next command may well be the one that repairs it."""
         for directory in (self.root.parent, self.root):
             if not directory.is_dir():
                 directory.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -342,6 +345,8 @@ class NamespaceDir:
         try:
             os.close(open_dir(root_fd, (WORKSPACE,), create=True, owner=self.owner))
         except ApiError:
+            if not strict:
+                return
             raise Conflict(
                 "this namespace's workspace/ was replaced by a link or a file; "
                 "delete it with a command (rm workspace) to start again"

@@ -76,7 +76,7 @@ async def run_command(ctx: Ctx) -> Ran:
     if ctx.server.stopping.is_set():
         raise Unavailable("the server is shutting down")
     ns = ctx.server.namespace(ctx.workspace_id, ctx.namespace)
-    await asyncio.to_thread(ns.ensure)
+    await asyncio.to_thread(ns.ensure, strict=False)
     before = await asyncio.to_thread(scan, ns, settings.exec_scan_limit)
     result = await ctx.server.runner.run(
         ns.root, ctx.namespace, command, stdin=stdin, timeout=timeout

@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
@@ -27,6 +28,22 @@ __all__ = ["routes"]
 
 _FLUSH_BYTES = 1 << 20
 _READ_BYTES = 1 << 20
+
+
+class AnyPath(Convertor[str]):
+    """Like Starlette's ``path``, but also matching control characters (``%0A``), so such a
+    name reaches ``paths.parse`` and gets its 422 instead of a puzzling 404."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("trove_path", AnyPath())
 
 FILE_RESULT = obj(["path", "size_bytes"], path={"type": "string"}, size_bytes={"type": "integer"})
 WRITE = obj(["path", "content"], path={"type": "string"}, content={"type": "string"})
@@ -259,7 +276,7 @@ routes = [
     ),
     api(
         "PUT",
-        "/files/{path:path}",
+        "/files/{path:trove_path}",
         upload,
         access=Access.RUNTIME,
         operation=Operation(
@@ -272,7 +289,7 @@ routes = [
     ),
     api(
         "GET",
-        "/files/{path:path}",
+        "/files/{path:trove_path}",
         download,
         access=Access.RUNTIME,
         operation=Operation(

@@ -1,0 +1,225 @@
+"""Path safety: no path, link or special file lets a files route or a snapshot step outside the
+namespace's ``workspace/`` — over real HTTP, with links planted by real commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server.support import headers
+from trove_sdk import TroveError
+from trove_server.errors import Unprocessable
+from trove_server.paths import parse
+
+# Paths that are never inside workspace/, each with the words its 422 must contain.
+BAD_PATHS = [
+    ("../etc/passwd", "'..'"),
+    ("..", "'..'"),
+    ("a/..", "'..'"),
+    ("a/../../etc", "'..'"),
+    ("./../x", "'..'"),
+    ("workspace/../../x", "'..'"),
+    ("notes/../../../root/.ssh/id_rsa", "'..'"),
+    ("/etc/passwd", "absolute"),
+    ("/workspace/x", "absolute"),
+    ("//double", "absolute"),
+    ("~", "'~'"),
+    ("~/x", "'~'"),
+    ("~root/.ssh", "'~'"),
+    ("a\\b", "backslash"),
+    ("..\\..\\windows", "backslash"),
+    ("a\x00b", "NUL"),
+    ("\x00", "NUL"),
+    ("a\nb", "control character"),
+    ("a\rb", "control character"),
+    ("tab\there", "control character"),
+    ("del\x7f", "control character"),
+    ("x" * 256, "longer than 255 bytes"),
+    ("dir/" + "é" * 128, "longer than 255 bytes"),
+    ("a/" * 600, "bytes long"),
+]
+JSON_ROUTES = ["write", "delete", "content", "list"]
+
+
+def _call(http: httpx.Client, key: str, namespace: str, route: str, path: str) -> httpx.Response:
+    h = headers(key, namespace)
+    if route == "write":
+        return http.post("/write", json={"path": path, "content": "x"}, headers=h)
+    if route == "delete":
+        return http.post("/delete", json={"path": path}, headers=h)
+    if route == "content":
+        return http.get("/v1/files/content", params={"path": path}, headers=h)
+    return http.get("/v1/files", params={"path": path}, headers=h)
+
+
+@pytest.mark.parametrize("route", JSON_ROUTES)
+@pytest.mark.parametrize(("path", "words"), BAD_PATHS, ids=[repr(p[:20]) for p, _ in BAD_PATHS])
+def test_a_path_outside_workspace_is_refused_with_a_clear_422(
+    http, trove_server, namespace, route, path, words
+):
+    response = _call(http, trove_server.api_key, namespace, route, path)
+    assert response.status_code == 422, response.text
+    assert words in response.json()["detail"]
+
+
+# The same through the URL of PUT/GET /files/{path}: percent-encoding carries what a client
+# library would otherwise normalise away.
+URL_PATHS = [
+    ("%2E%2E/secret", "'..'"),
+    ("a/%2E%2E/%2E%2E/x", "'..'"),
+    ("%2E%2E", "'..'"),
+    ("a%5Cb", "backslash"),
+    ("a%00b", "NUL"),
+    ("~/x", "'~'"),
+    ("line%0Abreak", "control character"),
+    ("x" * 256, "longer than 255 bytes"),
+]
+
+
+@pytest.mark.parametrize("method", ["PUT", "GET"])
+@pytest.mark.parametrize(("raw", "words"), URL_PATHS, ids=[p[:16] for p, _ in URL_PATHS])
+def test_a_url_path_outside_workspace_is_refused(trove_server, namespace, method, raw, words):
+    url = f"{trove_server.base_url}/files/{raw}"
+    with httpx.Client() as http:
+        request = http.build_request(
+            method,
+            url,
+            content=b"x" if method == "PUT" else None,
+            headers=headers(trove_server.api_key, namespace),
+        )
+        request.url = httpx.URL(url)  # keep the raw, un-normalised path
+        response = http.send(request)
+    assert response.status_code == 422, response.text
+    assert words in response.json()["detail"]
+
+
+def test_parse_collapses_empty_and_dot_segments():
+    assert parse("a//b/./c/").parts == ("a", "b", "c")
+
+
+def test_parse_strips_workspace_only_in_the_listing_spelling():
+    assert parse("workspace/x", listing=True).parts == ("x",)
+    assert parse("workspace/x").parts == ("workspace", "x")
+    assert parse("workspace", listing=True).parts == ()
+
+
+def test_parse_refuses_a_non_string():
+    with pytest.raises(Unprocessable):
+        parse(["a"])
+
+
+# --- links and special files planted by commands ---------------------------------------------
+
+
+@pytest.fixture
+def linked(client):
+    """A namespace where a command planted links pointing out of workspace/."""
+    result = client.exec_detailed(
+        "ln -s / workspace/root && ln -s /etc/passwd workspace/pw && "
+        "ln -s ../../ workspace/up && mkdir workspace/real && "
+        "echo inside > workspace/real/a.txt && ln -s real/a.txt workspace/alias"
+    )
+    assert result.exit_code == 0, result.stderr
+    return client
+
+
+@pytest.mark.parametrize(
+    "path", ["workspace/root/etc/passwd", "workspace/pw", "workspace/alias", "workspace/up/x"]
+)
+def test_reading_through_a_link_is_409(linked, path):
+    with pytest.raises(TroveError) as info:
+        linked.read_file(path)
+    assert info.value.status_code == 409
+    assert "symbolic link" in info.value.message
+
+
+@pytest.mark.parametrize("path", ["workspace/root/etc/passwd", "workspace/pw"])
+def test_downloading_through_a_link_is_409(linked, path):
+    with pytest.raises(TroveError) as info:
+        linked.read_bytes(path)
+    assert info.value.status_code == 409
+
+
+@pytest.mark.parametrize("path", ["workspace/root", "workspace/root/etc", "workspace/up"])
+def test_listing_through_a_link_is_409(linked, path):
+    with pytest.raises(TroveError) as info:
+        linked.list_dir(path)
+    assert info.value.status_code == 409
+
+
+def test_writing_through_a_link_is_409_and_writes_nothing_outside(linked, tmp_path):
+    marker = f"trove-escape-{os.getpid()}-{tmp_path.name}"
+    with pytest.raises(TroveError) as info:
+        linked.write(f"root/tmp/{marker}", "escaped?")
+    assert info.value.status_code == 409
+    assert not (Path("/tmp") / marker).exists()
+
+
+def test_uploading_through_a_link_is_409(linked):
+    with pytest.raises(TroveError) as info:
+        linked.upload("up/planted.bin", b"x")
+    assert info.value.status_code == 409
+
+
+def test_deleting_through_a_link_is_409_and_deletes_nothing_outside(linked):
+    with pytest.raises(TroveError) as info:
+        linked.delete("root/etc/hostname")
+    assert info.value.status_code == 409
+    assert Path("/etc/hostname").exists()
+
+
+def test_deleting_a_link_removes_the_link_not_its_target(linked):
+    linked.delete("root")
+    linked.delete("pw")
+    assert Path("/etc/passwd").exists()
+    names = [e.name for e in linked.list_dir()]
+    assert "root" not in names and "pw" not in names
+
+
+def test_listing_shows_links_as_plain_entries(linked):
+    entries = {e.name: e for e in linked.list_dir()}
+    assert entries["root"].is_dir is False
+    assert entries["real"].is_dir is True
+
+
+def test_recursive_listing_does_not_descend_into_links(linked):
+    paths = [e.path for e in linked.list_dir(recursive=True)]
+    assert "workspace/real/a.txt" in paths
+    assert not any(p.startswith("workspace/root/") for p in paths)
+
+
+def test_a_workspace_replaced_by_a_link_is_never_followed(client):
+    client.write("before.txt", "x")
+    result = client.exec_detailed("rm -rf workspace && ln -s / workspace")
+    assert result.exit_code == 0, result.stderr
+    for call in (
+        lambda: client.list_dir(),
+        lambda: client.read_file("workspace/etc/passwd"),
+        lambda: client.write("tmp/planted", "x"),
+    ):
+        with pytest.raises(TroveError) as info:
+            call()
+        assert info.value.status_code == 409
+    client.exec_detailed("rm workspace")
+    assert client.write("again.txt", "fine").path == "workspace/again.txt"
+
+
+def test_a_fifo_cannot_hang_a_download(client):
+    assert client.exec_detailed("mkfifo workspace/pipe").exit_code == 0
+    with pytest.raises(TroveError) as info:
+        client.read_bytes("pipe")
+    assert info.value.status_code == 409
+    with pytest.raises(TroveError):
+        client.read_file("workspace/pipe")
+
+
+def test_a_snapshot_keeps_inside_links_and_drops_outside_ones(linked):
+    snap = linked.create_snapshot("links")
+    linked.exec_detailed("rm -rf workspace/*")
+    linked.restore_snapshot(snap.snapshot_id)
+    listing = linked.exec_detailed("cd workspace && ls -A && readlink alias").stdout.split()
+    assert "alias" in listing and "real/a.txt" in listing
+    assert "root" not in listing and "pw" not in listing and "up" not in listing
