@@ -65,15 +65,12 @@ class Stream:
         file.write(text)
         file.flush()
 
-    def write_bytes(self, data: bytes) -> None:
+    @property
+    def binary(self) -> IO[bytes]:
+        """The byte stream beneath (``get --stdout``); text written so far is flushed first."""
         file = self.file
         file.flush()
-        buffer = getattr(file, "buffer", None)
-        if buffer is None:  # a text-only stream: the best we can do
-            file.write(data.decode("utf-8", "replace"))
-        else:
-            buffer.write(data)
-            buffer.flush()
+        return file.buffer  # type: ignore[attr-defined,no-any-return]
 
 
 class Output:

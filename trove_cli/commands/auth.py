@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -103,9 +104,10 @@ def _device_login(out: Output, base_url: str) -> tuple[str, str]:
 
 def _read_key(out: Output, no_browser: bool, base_url: str) -> tuple[str, str | None]:
     """The key, from stdin, a prompt or the browser; plus a workspace the browser named."""
-    stdin = click.get_text_stream("stdin")
-    if not stdin.isatty():
-        line = stdin.readline().strip()
+    from trove_cli import stdin
+
+    if not stdin.is_terminal():
+        line = sys.stdin.readline().strip()
         if line:
             return line, None
     if no_browser:

@@ -206,7 +206,7 @@ def get_command(
         app.client(namespace, timeout=GET_TIMEOUT) as client,
         transfer_progress(out.err, f"get {basename}") as progress,
     ):
-        dest: Any = target if target is not None else click.get_binary_stream("stdout")
+        dest: Any = target if target is not None else out.out.binary
         result = client.download(rel, dest, progress=progress)
     if target is not None:
         out.result(f"downloaded {remote} → {target}  ({format_size(result.bytes_written)})")
@@ -241,13 +241,12 @@ def write_command(
     if from_stdin:
         if content is not None:
             raise CLIError("pass CONTENT or --stdin, not both")
-        raw = click.get_binary_stream("stdin").read()
+        from trove_cli import stdin
+
         try:
-            content = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CLIError(
-                f"stdin is not UTF-8 text (byte {exc.start}); use `trove put` for binary data"
-            ) from None
+            content = stdin.read_text()
+        except CLIError as exc:
+            raise CLIError(f"{exc.message}; use `trove put` for binary data") from None
     if content is None:
         raise CLIError("missing CONTENT (give it as an argument or use --stdin)")
     rel = relative(path)

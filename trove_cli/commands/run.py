@@ -24,22 +24,18 @@ _LEGACY_EXIT = re.compile(r"^\[exit (\d+)\]")
 def read_stdin(limit: int) -> str | None:
     """Piped stdin as text (None when a terminal or empty); refuses more than ``limit``
     bytes or bytes that are not UTF-8, before anything is sent."""
-    if click.get_text_stream("stdin").isatty():
+    from trove_cli import stdin
+
+    if stdin.is_terminal():
         return None
-    data = click.get_binary_stream("stdin").read(limit + 1)
-    if not data:
-        return None
-    if len(data) > limit:
-        raise CLIError(
-            f"stdin is over {limit} bytes, the server's limit; upload it with "
-            "`trove put FILE workspace/in.dat` and redirect (`tool < workspace/in.dat`)"
-        )
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
+        text = stdin.read_text(limit=limit)
+    except CLIError as exc:
         raise CLIError(
-            f"stdin is not UTF-8 text (byte {exc.start}); upload binary input with `trove put`"
+            f"{exc.message}; upload the input with `trove put FILE workspace/in.dat` and "
+            "redirect from it (`tool < workspace/in.dat`)"
         ) from None
+    return text or None
 
 
 def _legacy_exec(client: TroveClient, body: dict[str, Any]) -> tuple[int, str]:
