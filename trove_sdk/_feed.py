@@ -192,6 +192,12 @@ class EventStream:
         except ValueError as exc:
             raise TroveError(f"the event stream sent data that is not JSON: {exc}") from exc
         if isinstance(payload, Mapping) and payload.get("type") == "connected":
+            # Where this connection starts. Adopting it means a reconnect before the first
+            # event resumes from there instead of from "now", which would lose the events
+            # created while the connection was down.
+            start = sse.id if sse.id is not None else payload.get("cursor")
+            if self.cursor is None and isinstance(start, str) and start:
+                self.cursor = start
             return None
         try:
             event = parse_event(payload)
