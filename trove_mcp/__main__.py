@@ -17,6 +17,7 @@ MISSING_EXTRA = (
     "trove-mcp needs the MCP extra: pip install 'trove-sdk[mcp]' (the `mcp` package is missing)"
 )
 DEFAULT_PORT = 8765
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +81,12 @@ def run(
             sys.stderr.write(
                 f"trove-mcp: namespace {settings.namespace} at http://{host}:{port}/mcp\n"
             )
+            if host not in LOOPBACK:
+                # The endpoint has no authentication of its own: it acts with the API key.
+                sys.stderr.write(
+                    f"trove-mcp: warning: anyone who can reach {host}:{port} can use this "
+                    "workspace with its key; prefer 127.0.0.1 behind an authenticating proxy\n"
+                )
             server.run("streamable-http", host=host, port=port)
         else:
             server.run()

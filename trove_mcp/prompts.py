@@ -16,8 +16,7 @@ __all__ = ["PROMPTS", "trove_orient"]
 
 
 async def trove_orient(ctx: WorkspaceContext) -> str:
-    """The current state of the Trove workspace: recent files, the init.sh prelude and the
-    previous session's hand-off note, as a <workspace> block."""
+    """The Trove workspace now: recent files, init.sh, the last session's hand-off note."""
     try:
         boot = await ctx.request_context.lifespan_context.client.bootstrap()
     except TroveError as exc:

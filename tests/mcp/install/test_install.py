@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mcp.conftest import PLATFORMS
+from tests.mcp.session import PLATFORMS
 from trove_mcp.install import (
     CLIENTS,
     Host,
