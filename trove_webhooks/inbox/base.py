@@ -135,16 +135,18 @@ class SqlInbox:
                 "signed_at BIGINT NOT NULL, secret_index INTEGER NOT NULL, "
                 f"body {blob} NOT NULL, headers TEXT NOT NULL, lease_token TEXT, "
                 f"lease_until {real}, last_error TEXT, completed_at {real})",
-                f"CREATE INDEX IF NOT EXISTS {index}_due ON {t} (status, run_at)",
+                # Only unfinished rows are ever claimed: a partial index keeps claims fast
+                # however many done rows the table holds.
+                f"CREATE INDEX IF NOT EXISTS {index}_due ON {t} (run_at, seq) "
+                "WHERE status IN ('pending', 'running')",
                 f"CREATE INDEX IF NOT EXISTS {index}_ns ON {t} (ns_key, created_at, seq)",
             ],
         ]
 
     def _claim_sql(self) -> str:
-        due = (
-            "((c.status = 'pending' AND c.run_at <= %s) "
-            "OR (c.status = 'running' AND c.lease_until <= %s))"
-        )
+        # A running row's run_at is its lease end, so one range covers both "due" and "its
+        # worker died": pending and due, or running with the lease run out.
+        due = "c.status IN ('pending', 'running') AND c.run_at <= %s"
         head = ""
         order = "c.run_at, c.seq"
         if self.ordered:
@@ -159,8 +161,9 @@ class SqlInbox:
             order = "c.created_at, c.seq"
         return self._sql(
             "UPDATE {t} SET status = 'running', attempts = attempts + 1, lease_until = %s, "
-            f"lease_token = %s WHERE event_id = (SELECT c.event_id FROM {{t}} c WHERE {due}"
-            f"{head} ORDER BY {order} LIMIT 1{self.claim_lock}) "
+            "run_at = %s, lease_token = %s WHERE event_id = "
+            f"(SELECT c.event_id FROM {{t}} c WHERE {due}{head} "
+            f"ORDER BY {order} LIMIT 1{self.claim_lock}) "
             f"RETURNING {_COLUMNS}, body, headers"
         )
 
@@ -229,7 +232,8 @@ class SqlInbox:
         token = secrets.token_hex(8)
 
         def work(cur: Any) -> InboxEntry | None:
-            row = cur.execute(sql, (now + lease_seconds, token, now, now)).fetchone()
+            lease_end = now + lease_seconds
+            row = cur.execute(sql, (lease_end, lease_end, token, now)).fetchone()
             return None if row is None else self._entry(row, with_body=True)
 
         return self._execute(work)
