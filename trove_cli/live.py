@@ -144,6 +144,9 @@ class EventSource:
                 error = consumer.exception()
                 if error is not None and _stream_unsupported(error):
                     self.mode = "polling"
+                    self.app.output.note(
+                        f"(this server has no event stream: polling every {self.interval:g}s)"
+                    )
                     await self._poll(admin, self.since or datetime.now(timezone.utc))
                     return
                 consumer.result()
