@@ -6,6 +6,7 @@ Management routes live under ``/v1/workspaces/{workspace_id}`` and never carry
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
@@ -15,7 +16,16 @@ import httpx
 
 from trove_sdk._base import Call, Op, parse_model
 from trove_sdk._client import _segment
-from trove_sdk._config import DEFAULT_ADMIN_TIMEOUT, DEFAULT_BASE_URL, PROBE_TIMEOUT
+from trove_sdk._config import (
+    DEFAULT_ADMIN_TIMEOUT,
+    DEFAULT_BASE_URL,
+    ENV_ADMIN_KEY,
+    ENV_API_KEY,
+    ENV_WORKSPACE_ID,
+    PROBE_TIMEOUT,
+    base_url_from_env,
+    require_env,
+)
 from trove_sdk._feed import EventsOps, _since_param
 from trove_sdk._feed_io import AsyncFeed, SyncFeed
 from trove_sdk._models import (
@@ -201,15 +211,27 @@ class TroveAdminClient(AdminOps, SyncFeed):
         *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float | None = DEFAULT_ADMIN_TIMEOUT,
+        **kwargs: Any,
     ) -> TroveAdminClient:
         """Build a client for the key's own workspace (one ``GET /v1/me``)."""
-        client = cls(api_key, "ws-pending", base_url=base_url, timeout=timeout)
+        client = cls(api_key, "ws-pending", base_url=base_url, timeout=timeout, **kwargs)
         try:
             client._workspace_id = client._run(client._me_op(PROBE_TIMEOUT)).workspace_id
         except BaseException:
             client.close()
             raise
         return client
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> TroveAdminClient:
+        """A client from ``TROVE_ADMIN_KEY`` (else ``TROVE_API_KEY``), ``TROVE_BASE_URL`` and
+        ``TROVE_WORKSPACE_ID`` (looked up with ``GET /v1/me`` when unset)."""
+        key = require_env(ENV_ADMIN_KEY, ENV_API_KEY)
+        kwargs.setdefault("base_url", base_url_from_env())
+        workspace_id = os.environ.get(ENV_WORKSPACE_ID)
+        if workspace_id:
+            return cls(key, workspace_id, **kwargs)
+        return cls.from_api_key(key, **kwargs)
 
     def __enter__(self) -> TroveAdminClient:
         return self
@@ -345,14 +367,24 @@ class AsyncTroveAdminClient(AdminOps, AsyncFeed):
         *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float | None = DEFAULT_ADMIN_TIMEOUT,
+        **kwargs: Any,
     ) -> AsyncTroveAdminClient:
-        client = cls(api_key, "ws-pending", base_url=base_url, timeout=timeout)
+        client = cls(api_key, "ws-pending", base_url=base_url, timeout=timeout, **kwargs)
         try:
             client._workspace_id = (await client._run(client._me_op(PROBE_TIMEOUT))).workspace_id
         except BaseException:
             await client.aclose()
             raise
         return client
+
+    @classmethod
+    async def from_env(cls, **kwargs: Any) -> AsyncTroveAdminClient:
+        key = require_env(ENV_ADMIN_KEY, ENV_API_KEY)
+        kwargs.setdefault("base_url", base_url_from_env())
+        workspace_id = os.environ.get(ENV_WORKSPACE_ID)
+        if workspace_id:
+            return cls(key, workspace_id, **kwargs)
+        return await cls.from_api_key(key, **kwargs)
 
     async def __aenter__(self) -> AsyncTroveAdminClient:
         return self

@@ -27,8 +27,13 @@ from trove_sdk._config import (
     AGENT_MEMORY_PATH,
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
+    ENV_API_KEY,
+    ENV_NAMESPACE,
+    ENV_WORKSPACE_ID,
     INIT_PATH,
     MAX_STDIN_BYTES,
+    base_url_from_env,
+    require_env,
 )
 from trove_sdk._exceptions import TroveError, TroveExecError, TroveNotFoundError
 from trove_sdk._feed import EventsOps
@@ -51,6 +56,7 @@ __all__ = ["AsyncTroveClient", "TroveClient"]
 
 T = TypeVar("T")
 D = TypeVar("D")
+C = TypeVar("C", bound="RuntimeOps")
 
 _BOOTSTRAP_RECENT = 10
 # Header values must not smuggle a second header in.
@@ -87,6 +93,17 @@ class RuntimeOps(EventsOps):
     @property
     def namespace(self) -> str:
         return self._namespace
+
+    @classmethod
+    def from_env(cls: type[C], namespace: str | None = None, **kwargs: Any) -> C:
+        """A client configured from ``TROVE_API_KEY``, ``TROVE_NAMESPACE`` (unless
+        ``namespace`` is given), ``TROVE_BASE_URL`` and ``TROVE_WORKSPACE_ID``; other keyword
+        arguments go to the constructor."""
+        kwargs.setdefault("base_url", base_url_from_env())
+        kwargs.setdefault("workspace_id", os.environ.get(ENV_WORKSPACE_ID) or None)
+        return cls(  # type: ignore[call-arg]
+            require_env(ENV_API_KEY), namespace or require_env(ENV_NAMESPACE), **kwargs
+        )
 
     def _runtime(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> Call:
         headers = {"X-Namespace": self._namespace, **kwargs.pop("headers", {})}

@@ -9,6 +9,7 @@ __all__ = [
     "DEFAULT_ADMIN_TIMEOUT",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "ENV_ADMIN_KEY",
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_NAMESPACE",
@@ -16,6 +17,7 @@ __all__ = [
     "USE_CLIENT_DEFAULT",
     "UseClientDefault",
     "base_url_from_env",
+    "require_env",
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.trovefiles.dev"
@@ -27,6 +29,7 @@ ENV_API_KEY: Final = "TROVE_API_KEY"
 ENV_WORKSPACE_ID: Final = "TROVE_WORKSPACE_ID"
 ENV_NAMESPACE: Final = "TROVE_NAMESPACE"
 ENV_BASE_URL: Final = "TROVE_BASE_URL"
+ENV_ADMIN_KEY: Final = "TROVE_ADMIN_KEY"
 
 # Limits of the API (CONTRACT §3.5); the client checks some locally to fail before sending.
 MAX_STDIN_BYTES: Final = 1_048_576
@@ -48,3 +51,13 @@ USE_CLIENT_DEFAULT: Final = UseClientDefault()
 
 def base_url_from_env(default: str = DEFAULT_BASE_URL) -> str:
     return (os.environ.get(ENV_BASE_URL) or default).rstrip("/")
+
+
+def require_env(*names: str) -> str:
+    """The first of ``names`` that is set, or a ``ValueError`` naming what to set."""
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    wanted = " or ".join(names)
+    raise ValueError(f"set {wanted} (for a local server, `trove dev` prints the values)")
