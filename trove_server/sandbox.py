@@ -41,6 +41,7 @@ MOUNT_POINT = "/trove"
 PRELUDE_IN_SANDBOX = "/.trove-prelude.sh"  # at the root: bwrap makes new parents 0700
 _SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SHM_MB = 64
 
 
 class SandboxUnavailable(RuntimeError):
@@ -120,11 +121,14 @@ class Sandbox:
             elif host.is_dir():
                 args += ["--ro-bind", str(host), f"/{name}"]
         args += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev"]
-        if "--size" in self.features:
-            args += ["--size", str(s.exec_tmp_mb << 20)]
-        args += ["--tmpfs", "/tmp"]  # noqa: S108 — the sandbox's own private /tmp
+        # Private, size-capped, world-writable (sticky) scratch space: tmpfs lives in RAM.
+        args += [*self._scratch(SHM_MB), "/dev/shm", "--remount-ro", "/dev"]
+        args += [*self._scratch(s.exec_tmp_mb), "/tmp"]  # noqa: S108 — the sandbox's own
         args += ["--ro-bind", str(self.prelude), PRELUDE_IN_SANDBOX]
         args += ["--bind", str(ns_root), MOUNT_POINT, "--chdir", MOUNT_POINT]
+        # The root is a tmpfs bwrap made (in RAM, writable by a user-namespace sandbox):
+        # nothing may be written there.
+        args += ["--remount-ro", "/"]
         env = {
             "PATH": _PATH,
             "HOME": MOUNT_POINT,
@@ -138,6 +142,12 @@ class Sandbox:
         for key, value in env.items():
             args += ["--setenv", key, value]
         return args
+
+    def _scratch(self, megabytes: int) -> list[str]:
+        args = ["--perms", "1777"] if "--perms" in self.features else []
+        if "--size" in self.features:
+            args += ["--size", str(megabytes << 20)]
+        return [*args, "--tmpfs"]
 
     def floor_argv(self, ns_root: Path) -> list[str]:
         """``bwrap <same flags> true``: the spawn cost the exec benchmark compares against."""
@@ -183,7 +193,7 @@ def _features(bwrap: str) -> frozenset[str]:
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return frozenset()
-    return frozenset(word for word in ("--disable-userns", "--size") if word in text)
+    return frozenset(word for word in ("--disable-userns", "--size", "--perms") if word in text)
 
 
 def probe_sandbox(settings: Settings) -> Sandbox:
