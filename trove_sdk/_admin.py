@@ -34,7 +34,6 @@ from trove_sdk._models import (
     Identity,
     KeyCreated,
     KeyMetadata,
-    NamespaceInfo,
     ReplayResult,
     SecretRotation,
     WebhookCreated,
@@ -162,12 +161,6 @@ class AdminOps(EventsOps):
         return parse_model((yield call), ReplayResult.from_dict)
 
     # --- namespaces ---------------------------------------------------------------------
-
-    def _list_namespaces_op(self) -> Op[list[NamespaceInfo]]:
-        response = yield Call("GET", self._url("namespaces"), idempotent=True)
-        return parse_model(
-            response, lambda d: [NamespaceInfo.from_dict(n) for n in d["namespaces"]]
-        )
 
     def _delete_namespace_op(self, namespace: str) -> Op[int]:
         response = yield Call("DELETE", self._url("namespaces", namespace), idempotent=True)
@@ -324,9 +317,6 @@ class TroveAdminClient(AdminOps, SyncFeed):
         """Queue past events again (``since``: a timestamp or a duration such as ``1h``)."""
         return self._run(self._replay_op(webhook_id, since, types))
 
-    def list_namespaces(self) -> list[NamespaceInfo]:
-        return self._run(self._list_namespaces_op())
-
     def delete_namespace(self, namespace: str) -> int:
         """Delete a namespace and its files; returns how many files went."""
         return self._run(self._delete_namespace_op(namespace))
@@ -466,9 +456,6 @@ class AsyncTroveAdminClient(AdminOps, AsyncFeed):
         self, webhook_id: str, *, since: str | datetime, types: Iterable[str] | None = None
     ) -> ReplayResult:
         return await self._run(self._replay_op(webhook_id, since, types))
-
-    async def list_namespaces(self) -> list[NamespaceInfo]:
-        return await self._run(self._list_namespaces_op())
 
     async def delete_namespace(self, namespace: str) -> int:
         return await self._run(self._delete_namespace_op(namespace))

@@ -1,4 +1,5 @@
-"""The events feed (CONTRACT §2.8) and the resumable stream (X1), shared by every client.
+"""Workspace-wide reads shared by every client: the events feed (CONTRACT §2.8), the resumable
+stream (X1) and the namespace list (X6).
 
 ``EventsOps`` builds the feed requests; ``EventStream`` holds the non-I/O half of a stream
 subscription — the resume cursor, filters, SSE decoding and reconnect backoff — so the sync and
@@ -16,9 +17,10 @@ from typing import Any
 
 import httpx
 
-from trove_sdk._base import Call, HTTPBase, Op, expect_object
+from trove_sdk._base import Call, HTTPBase, Op, expect_object, parse_model
 from trove_sdk._events import Event, parse_event
 from trove_sdk._exceptions import EventParseError, TroveError, error_from_response
+from trove_sdk._models import NamespaceInfo
 from trove_sdk._sse import SSEDecoder
 
 __all__ = ["EventPage", "EventStream", "EventsOps", "StreamedEvent"]
@@ -104,6 +106,13 @@ class EventsOps(HTTPBase):
             "GET", f"/v1/workspaces/{workspace}/events", params=params, idempotent=True
         )
         return parse_page(response)
+
+    def _list_namespaces_op(self) -> Op[list[NamespaceInfo]]:
+        workspace = yield from self._workspace_op()
+        call = Call("GET", f"/v1/workspaces/{workspace}/namespaces", idempotent=True)
+        return parse_model(
+            (yield call), lambda d: [NamespaceInfo.from_dict(n) for n in d["namespaces"]]
+        )
 
     def _stream_op(
         self,

@@ -1,4 +1,4 @@
-"""Events feed and stream methods, shared by the runtime and admin clients (sync and async)."""
+"""Workspace-wide reads (events feed and stream, namespaces) for the runtime and admin clients."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import httpx
 from trove_sdk._events import Event
 from trove_sdk._feed import EventPage, EventsOps, StreamedEvent
 from trove_sdk._io import AsyncIO, SyncIO
+from trove_sdk._models import NamespaceInfo
 
 __all__ = ["AsyncFeed", "SyncFeed"]
 
@@ -21,6 +22,11 @@ Types = str | Iterable[str] | None
 
 
 class SyncFeed(EventsOps, SyncIO):
+    def list_namespaces(self) -> list[NamespaceInfo]:
+        """Namespaces with their file count, size and last change (a namespace-locked key sees
+        only its own)."""
+        return self._run(self._list_namespaces_op())
+
     def list_events(
         self,
         *,
@@ -93,6 +99,9 @@ class SyncFeed(EventsOps, SyncIO):
 
 
 class AsyncFeed(EventsOps, AsyncIO):
+    async def list_namespaces(self) -> list[NamespaceInfo]:
+        return await self._run(self._list_namespaces_op())
+
     async def list_events(
         self,
         *,
