@@ -88,7 +88,7 @@ class RecordingReceiver:
 
 
 async def respond(send: Any, status: int, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload).encode()
+    body = b"" if status in (204, 304) else json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",

@@ -37,8 +37,9 @@ def delivery_json(d: Delivery) -> dict[str, object]:
 def _outcome(d: Delivery) -> str:
     if d.ok:
         return f"✓ {d.status}"
-    detail = str(d.status) if d.status is not None else (d.error or "error")
-    return f"✗ {detail}"
+    if d.status is None and d.error is None:
+        return "… pending"
+    return f"✗ {d.status if d.status is not None else d.error}"
 
 
 @click.command("deliveries")
@@ -100,7 +101,7 @@ def deliveries_command(
 @json_option()
 @click.pass_obj
 def retry_command(app: App, webhook_id: str, delivery_id: str, as_json: bool) -> None:
-    """Send one delivery's event again now."""
+    """Queue one delivery's event to be sent again now."""
     from trove_sdk import TroveNotFoundError
 
     with app.admin() as admin:
@@ -112,9 +113,9 @@ def retry_command(app: App, webhook_id: str, delivery_id: str, as_json: bool) ->
         app.output.json(delivery_json(delivery))
         return
     app.output.result(
-        f"retried {delivery.event_id} ({delivery.event_type})  →  {_outcome(delivery)}  "
+        f"queued {delivery.event_id} ({delivery.event_type}) again  →  {_outcome(delivery)}  "
         f"delivery={delivery.delivery_id}",
-        fg="green" if delivery.ok else "yellow",
+        fg="green" if delivery.ok else None,
     )
 
 

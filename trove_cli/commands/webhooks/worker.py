@@ -70,6 +70,8 @@ def worker_command(
     concurrency: int,
     max_attempts: int,
     timeout_seconds: float,
+    lease_seconds: float | None,
+    backoff_seconds: float,
     log_format: str,
 ) -> None:
     """Run the handlers in MODULE:ROUTER for events queued in the inbox.
@@ -86,6 +88,8 @@ def worker_command(
     from trove_webhooks.inbox.worker import run_worker
     from trove_webhooks.logs import logging_config
 
+    if lease_seconds is not None and lease_seconds <= timeout_seconds:
+        raise click.BadParameter("must be longer than --timeout", param_hint="--lease")
     try:
         hooks = config.load_router(router)
         open_sync_inbox(inbox_url).close()  # a bad URL fails here, not in the loop
@@ -99,5 +103,7 @@ def worker_command(
             concurrency=concurrency,
             max_attempts=max_attempts,
             timeout_seconds=timeout_seconds,
+            lease_seconds=lease_seconds,
+            backoff_seconds=backoff_seconds,
         )
     )
