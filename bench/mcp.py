@@ -27,7 +27,7 @@ import asyncio  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Awaitable, Callable  # noqa: E402
+from collections.abc import Awaitable, Callable, Mapping  # noqa: E402
 from contextlib import AsyncExitStack  # noqa: E402
 
 from mcp import Client, StdioServerParameters  # noqa: E402
@@ -43,7 +43,7 @@ NAMESPACE = "bench-mcp"
 
 
 async def measure(
-    paths: dict[str, Callable[[], Awaitable[object]]], rounds: int, per_round: int
+    paths: Mapping[str, Callable[[], Awaitable[object]]], rounds: int, per_round: int
 ) -> dict[str, list[float]]:
     """Seconds per call, for each path, interleaved round by round."""
     timings: dict[str, list[float]] = {name: [] for name in paths}

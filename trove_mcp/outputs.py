@@ -8,7 +8,7 @@ against the output schema it publishes in ``tools/list``.
 
 from __future__ import annotations
 
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
 from trove_sdk import ExecResult, FileInfo, WorkspaceBootstrap
@@ -127,7 +127,7 @@ class BootstrapOutput(BaseModel):
 
 def tool_result(output: BaseModel, text: str, *notes: str) -> CallToolResult:
     """``text`` (and any ``notes``, each its own block) for the model; ``output`` as data."""
-    blocks = [TextContent(type="text", text=t) for t in (text, *notes) if t]
+    blocks: list[ContentBlock] = [TextContent(type="text", text=t) for t in (text, *notes) if t]
     return CallToolResult(content=blocks, structured_content=output.model_dump(mode="json"))
 
 

@@ -91,6 +91,38 @@ def test_claude_code_writes_the_project_file_in_the_current_directory(machine: P
     assert "trove" in servers(Path.cwd() / ".mcp.json")
 
 
+def test_a_project_config_comes_with_a_version_control_warning(machine: Path) -> None:
+    result = trove("mcp", "install", "--client", "claude-code")
+    assert ".mcp.json now holds an API key: keep it out of version control" in result.stderr
+    other = trove("mcp", "install", "--client", "cursor")
+    assert "version control" not in other.stderr
+
+
+def test_reinstalling_an_unchanged_entry_writes_nothing(machine: Path) -> None:
+    trove("mcp", "install", "--client", "cursor")
+    result = trove("mcp", "install", "--client", "cursor")
+    assert result.exit_code == 0
+    path = machine / ".cursor" / "mcp.json"
+    assert result.stdout == f"- Cursor: 'trove' already up to date → {path}\n"
+    assert not path.with_name("mcp.json.bak").exists()
+    assert "fully quit" not in result.stderr
+
+
+def test_install_without_the_mcp_package_names_the_extra(
+    machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mcp" else real(name, *a)
+    )
+    result = trove("mcp", "install", "--client", "cursor")
+    assert result.exit_code == 1
+    assert "pip install 'trove-sdk[mcp]'" in result.stderr
+    assert not (machine / ".cursor").exists()
+
+
 def test_with_no_client_found_install_names_the_choices(machine: Path) -> None:
     result = trove("mcp", "install")
     assert result.exit_code == 1

@@ -177,3 +177,17 @@ def test_uninstall_keeps_a_minted_key_without_a_terminal_and_says_how_to_revoke(
     assert result.exit_code == 0
     assert f"`trove keys revoke {key_id}`" in result.stderr
     assert key_id in {k.key_id for k in admin_client.list_keys()}
+
+
+def test_reinstalling_with_mint_key_revokes_the_key_it_replaces(
+    home: Path, trove_server: Any, namespace: str, admin_client: TroveAdminClient
+) -> None:
+    save(trove_server, trove_server.admin_key)
+    trove("mcp", "install", "--client", "cursor", "-n", namespace, "--mint-key")
+    first = entry_env(home)["TROVE_KEY_ID"]
+    result = trove("mcp", "install", "--client", "cursor", "-n", namespace, "--mint-key")
+    second = entry_env(home)["TROVE_KEY_ID"]
+    assert result.exit_code == 0, result.output
+    assert f"revoked {first}, replaced" in result.stderr
+    active = {k.key_id for k in admin_client.list_keys()}
+    assert second in active and first not in active

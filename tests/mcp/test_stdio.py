@@ -39,7 +39,7 @@ async def test_the_installed_entry_serves_every_tool_over_stdio(
         command=entry["command"], args=entry["args"], env=entry["env"], cwd=tmp_path
     )
     async with Client(params) as client:
-        assert client.server_info.name == "trove"
+        assert client.server_info is not None and client.server_info.name == "trove"
         assert "workspace/.trove/agent.md" in (client.instructions or "")
         tools = sorted(tool.name for tool in (await client.list_tools()).tools)
         assert tools == [
@@ -76,6 +76,24 @@ async def test_the_installed_entry_serves_every_tool_over_stdio(
     assert text_of(delete) == "deleted workspace/b.bin"
     assert missing.is_error and "HTTP 404" in text_of(missing)
     assert orient.messages[0].content.text.startswith("<workspace>")  # type: ignore[union-attr]
+
+
+async def test_trove_mcp_serve_speaks_mcp_over_stdio(
+    tmp_path: Path, trove_server: Any, namespace: str
+) -> None:
+    params = StdioServerParameters(
+        command=str(Path(sys.executable).with_name("trove")),
+        args=["mcp", "serve", "-n", namespace],
+        env={
+            "TROVE_API_KEY": trove_server.api_key,
+            "TROVE_BASE_URL": trove_server.base_url,
+            "TROVE_HOME": str(tmp_path),
+        },
+        cwd=tmp_path,
+    )
+    async with Client(params) as client:
+        result = await client.call_tool("trove_exec", {"command": "echo served"})
+    assert text_of(result) == "[exit 0]\nserved\n"
 
 
 def free_port() -> int:

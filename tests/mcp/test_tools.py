@@ -80,7 +80,7 @@ async def test_the_instructions_explain_how_the_workspace_behaves(
 
 async def test_the_server_is_named_trove(connect: Connect) -> None:
     async with connect() as session:
-        assert session.server_info.name == "trove"
+        assert session.server_info is not None and session.server_info.name == "trove"
 
 
 # --- trove_exec ----------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def install_command(
     """
     import importlib.util
 
-    from trove_mcp.install import Host, build_entry, detect, install_client
+    from trove_mcp.install import Host, build_entry, detect, install_client, minted_key_id
     from trove_mcp.settings import NAMESPACE_PATTERN
 
     if importlib.util.find_spec("mcp") is None:
@@ -136,6 +136,15 @@ def install_command(
         wrote |= outcome.changed
         if outcome.ok and minted is not None:
             out.note(f"    key {minted.key_id} minted for {outcome.label}, locked to {ns}")
+        replaced_key = minted_key_id(outcome.replaced)
+        if outcome.changed and replaced_key and replaced_key != outcome.minted_key_id:
+            # That key was minted for this client alone, and nothing uses it any more.
+            _revoke_quietly(app, replaced_key, done=f"    revoked {replaced_key}, replaced")
+        if outcome.changed and CLIENTS[key].project:
+            out.warn(
+                f"    {outcome.path.name} now holds an API key: keep it out of version "
+                "control (.gitignore), or use --mint-key for a key you can revoke alone"
+            )
     out.note(f"profile={profile.name}  namespace={ns}  workspace={profile.workspace_id or '-'}")
     if wrote:
         out.warn(restart_hint())
@@ -158,7 +167,7 @@ def uninstall_command(
     app: App, clients: tuple[str, ...], server_name: str, revoke: bool | None
 ) -> None:
     """Remove the Trove server from MCP clients' configs (other servers stay)."""
-    from trove_mcp.install import ENV_KEY_ID, Host, status, uninstall_client
+    from trove_mcp.install import Host, status, uninstall_client
 
     host = Host.current()
     if clients:
@@ -173,9 +182,8 @@ def uninstall_command(
     for key in dict.fromkeys(targets):
         outcome = uninstall_client(key, name=server_name, host=host)
         failed |= _report(app, outcome, f"{outcome.message} from {outcome.path}")
-        env = (outcome.entry or {}).get("env")
-        if isinstance(env, dict) and isinstance(env.get(ENV_KEY_ID), str):
-            minted.append((outcome.label, env[ENV_KEY_ID]))
+        if outcome.minted_key_id:
+            minted.append((outcome.label, outcome.minted_key_id))
     for label, key_id in minted:
         _offer_revoke(app, label, key_id, revoke)
     if failed:
@@ -309,15 +317,24 @@ def _mint(app: App, client: str, namespace: str) -> KeyCreated:
         ) from exc
 
 
-def _revoke_quietly(app: App, key_id: str) -> None:
-    """Undo a mint whose config write failed: no key outlives the install that needed it."""
-    from trove_sdk import TroveError
+def _revoke_quietly(app: App, key_id: str, *, done: str | None = None) -> None:
+    """Revoke a minted key nothing uses any more (its config write failed, or a reinstall
+    replaced it): no key outlives the client it was minted for."""
+    from trove_sdk import TroveError, TroveNotFoundError
 
     try:
         with app.admin() as admin:
             admin.revoke_key(key_id)
+    except TroveNotFoundError:
+        return
     except TroveError as exc:
-        app.output.warn(f"    could not revoke the unused key {key_id} ({exc}); revoke it by hand")
+        app.output.warn(
+            f"    could not revoke the unused key {key_id} ({exc}); "
+            f"run `trove keys revoke {key_id}` with an admin profile"
+        )
+        return
+    if done:
+        app.output.note(done)
 
 
 def _offer_revoke(app: App, label: str, key_id: str, revoke: bool | None) -> None:

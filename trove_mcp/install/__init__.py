@@ -27,6 +27,7 @@ __all__ = [
     "build_entry",
     "detect",
     "install_client",
+    "minted_key_id",
     "resolve_client_names",
     "status",
     "uninstall_client",
@@ -74,6 +75,17 @@ class Outcome:
     message: str
     backup: Path | None = None
     entry: dict[str, Any] | None = None  # the entry written, or the one removed
+    replaced: dict[str, Any] | None = None  # install: the entry it overwrote
+
+    @property
+    def minted_key_id(self) -> str | None:
+        """The ``--mint-key`` key of the entry written or removed, if it has one."""
+        return minted_key_id(self.entry)
+
+
+def minted_key_id(entry: dict[str, Any] | None) -> str | None:
+    env = (entry or {}).get("env")
+    return _text(env, ENV_KEY_ID) if isinstance(env, dict) else None
 
 
 def install_client(
@@ -85,12 +97,27 @@ def install_client(
     full = {**client.entry_fields, **entry}
     try:
         data = read_config(path)
-        servers = _servers(data, client, path, create=True)
+        servers = _servers(data, client, path)
+        if servers is None:
+            servers = data[client.servers_key] = {}
+        previous = servers.get(name)
+        if previous == full:
+            return Outcome(key, client.label, path, True, False, f"'{name}' already up to date")
         servers[name] = full
         backup = write_config(path, data)
     except ConfigFileError as exc:
         return Outcome(key, client.label, path, False, False, str(exc))
-    return Outcome(key, client.label, path, True, True, f"wrote '{name}'", backup, full)
+    return Outcome(
+        key,
+        client.label,
+        path,
+        True,
+        True,
+        f"wrote '{name}'",
+        backup,
+        full,
+        previous if isinstance(previous, dict) else None,
+    )
 
 
 def uninstall_client(
@@ -103,7 +130,7 @@ def uninstall_client(
         if not path.exists():
             return Outcome(key, client.label, path, True, False, f"'{name}' not present")
         data = read_config(path)
-        servers = _servers(data, client, path, create=False)
+        servers = _servers(data, client, path)
         if servers is None or name not in servers:
             return Outcome(key, client.label, path, True, False, f"'{name}' not present")
         removed = servers.pop(name)
@@ -164,7 +191,7 @@ def status(*, name: str = DEFAULT_SERVER_NAME, host: Host | None = None) -> list
         path = client.path(host)
         exists = path.exists()
         try:
-            servers = _servers(read_config(path), client, path, create=False) if exists else None
+            servers = _servers(read_config(path), client, path) if exists else None
         except ConfigFileError as exc:
             rows.append(ClientStatus(key, client.label, path, exists, False, error=str(exc)))
             continue
@@ -172,8 +199,9 @@ def status(*, name: str = DEFAULT_SERVER_NAME, host: Host | None = None) -> list
         if not isinstance(entry, dict):
             rows.append(ClientStatus(key, client.label, path, exists, False))
             continue
-        env = entry.get("env") if isinstance(entry.get("env"), dict) else {}
-        command = entry.get("command") if isinstance(entry.get("command"), str) else None
+        env = entry.get("env")
+        env = env if isinstance(env, dict) else {}
+        command = _text(entry, "command")
         rows.append(
             ClientStatus(
                 key,
@@ -181,27 +209,29 @@ def status(*, name: str = DEFAULT_SERVER_NAME, host: Host | None = None) -> list
                 path,
                 exists,
                 True,
-                namespace=env.get("TROVE_NAMESPACE"),
-                base_url=env.get("TROVE_BASE_URL") or DEFAULT_BASE_URL,
+                namespace=_text(env, "TROVE_NAMESPACE"),
+                base_url=_text(env, "TROVE_BASE_URL") or DEFAULT_BASE_URL,
                 command=command,
                 command_exists=None if command is None else os.path.exists(command),
-                key_id=env.get(ENV_KEY_ID),
+                key_id=_text(env, ENV_KEY_ID),
             )
         )
     return rows
 
 
-def _servers(
-    data: dict[str, Any], client: Client, path: Path, *, create: bool
-) -> dict[str, Any] | None:
+def _servers(data: dict[str, Any], client: Client, path: Path) -> dict[str, Any] | None:
+    """The client's servers object; None when the file has none yet."""
     servers = data.get(client.servers_key)
     if servers is None:
-        if not create:
-            return None
-        servers = data[client.servers_key] = {}
+        return None
     if not isinstance(servers, dict):
         raise ConfigFileError(
             f"{path}: '{client.servers_key}' is a JSON {json_kind(servers)}, not an object; "
             "left it untouched"
         )
     return servers
+
+
+def _text(mapping: dict[str, Any], key: str) -> str | None:
+    value = mapping.get(key)
+    return value if isinstance(value, str) else None

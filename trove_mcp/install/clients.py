@@ -60,9 +60,14 @@ class Client:
     servers_key: str = "mcpServers"
     # Fields every entry of this client carries besides command/args/env.
     entry_fields: Mapping[str, str] = field(default_factory=dict)
-    # Project-scoped configs are written only when asked for: auto-detecting them would drop
-    # a file into whatever directory the command happened to run in.
-    auto_detect: bool = True
+    # A project-scoped config sits in a directory that is often under version control, and
+    # is written only when asked for: auto-detecting it would drop a file into whatever
+    # directory the command happened to run in.
+    project: bool = False
+
+    @property
+    def auto_detect(self) -> bool:
+        return not self.project
 
     def path(self, host: Host) -> Path:
         return self.locate(host)
@@ -81,7 +86,7 @@ CLIENTS: dict[str, Client] = {
             "claude-code",
             "Claude Code (project)",
             lambda host: host.cwd / ".mcp.json",
-            auto_detect=False,
+            project=True,
         ),
         Client(
             "vscode",

@@ -16,6 +16,7 @@ from trove_mcp.install import (
     Host,
     build_entry,
     install_client,
+    minted_key_id,
     status,
     uninstall_client,
 )
@@ -87,6 +88,26 @@ def test_installing_twice_replaces_the_entry(make_host: Callable[[str], Host]) -
     assert servers_of(outcome.path, "cursor") == {"trove": ENTRY}
     assert outcome.backup is not None
     assert servers_of(outcome.backup, "cursor")["trove"]["env"]["TROVE_NAMESPACE"] == "old"  # type: ignore[index]
+
+
+def test_installing_the_same_entry_again_leaves_the_file_alone(
+    make_host: Callable[[str], Host],
+) -> None:
+    host = make_host("linux")
+    first = install_client("cursor", ENTRY, host=host)
+    again = install_client("cursor", ENTRY, host=host)
+    assert (again.ok, again.changed, again.message) == (True, False, "'trove' already up to date")
+    assert not first.path.with_name("mcp.json.bak").exists()
+
+
+def test_install_reports_the_entry_it_replaced(make_host: Callable[[str], Host]) -> None:
+    host = make_host("linux")
+    old = build_entry(KEY, "a", key_id="key-old")
+    install_client("cursor", old, host=host)
+    outcome = install_client("cursor", ENTRY, host=host)
+    assert outcome.replaced == old
+    assert outcome.minted_key_id is None
+    assert minted_key_id(outcome.replaced) == "key-old"
 
 
 def test_a_server_name_other_than_trove(make_host: Callable[[str], Host]) -> None:
