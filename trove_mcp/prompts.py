@@ -6,7 +6,9 @@ seed a new conversation with the workspace's state, or ask the model to re-orien
 
 from __future__ import annotations
 
+from mcp import MCPError
 from mcp.server.mcpserver.prompts import Prompt
+from mcp.types import INTERNAL_ERROR
 
 from trove_mcp.errors import describe
 from trove_mcp.workspace import WorkspaceContext
@@ -20,9 +22,11 @@ async def trove_orient(ctx: WorkspaceContext) -> str:
     try:
         boot = await ctx.request_context.lifespan_context.client.bootstrap()
     except TroveError as exc:
-        # A prompt has no is_error channel: the failure becomes a protocol error whose
-        # message the host shows to the person who asked.
-        raise RuntimeError(f"could not read the Trove workspace: {describe(exc)}") from exc
+        # A prompt has no is_error channel, and any other exception reaches the host as a
+        # bare "Internal server error": an MCPError is forwarded with its message intact.
+        raise MCPError(
+            code=INTERNAL_ERROR, message=f"could not read the Trove workspace: {describe(exc)}"
+        ) from exc
     return boot.as_system_prompt_block()
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from mcp import MCPError
 
 from tests.mcp.session import Connect, text_of
 from trove_mcp.server import INSTRUCTIONS
@@ -423,6 +424,16 @@ async def test_the_orient_prompt_gives_the_same_block(connect: Connect) -> None:
     assert prompts[0].arguments == []
     assert prompt.messages[0].role == "user"
     assert prompt.messages[0].content.text == block  # type: ignore[union-attr]
+
+
+async def test_the_orient_prompt_reports_why_it_could_not_read_the_workspace(
+    connect: Connect, trove_server: Any, namespace: str
+) -> None:
+    bogus = Settings("trove-sk-" + "e" * 32, namespace, trove_server.base_url)
+    async with connect(bogus) as session:
+        with pytest.raises(MCPError) as caught:
+            await session.get_prompt("trove_orient", {})
+    assert caught.value.message.startswith("could not read the Trove workspace: HTTP 401")
 
 
 # --- keys and connectivity -----------------------------------------------------------------
