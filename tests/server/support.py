@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 REQUIRE_SANDBOX = os.environ.get("TROVE_TEST_REQUIRE_SANDBOX") == "1"
@@ -111,3 +112,79 @@ def wait_until(predicate: Any, timeout: float = 15.0, interval: float = 0.02) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+class EventStreamReader:
+    """Reads a server-sent-events response in a thread; ``next_block`` returns parsed blocks
+    (``{"id", "event", "data", "comments"}``) or fails after a timeout."""
+
+    def __init__(self, url: str, request_headers: dict[str, str], **params: str) -> None:
+        import queue
+
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.status: int | None = None
+        self.content_type = ""
+        self.error_body = ""
+        self._opened = threading.Event()
+        self._client = httpx.Client(timeout=httpx.Timeout(10.0, read=None))
+        self._response: httpx.Response | None = None
+        self._thread = threading.Thread(
+            target=self._read, args=(url, request_headers, params), daemon=True
+        )
+        self._thread.start()
+        if not self._opened.wait(10):
+            raise AssertionError("the stream did not answer")
+
+    def _read(self, url: str, request_headers: dict[str, str], params: dict[str, str]) -> None:
+        try:
+            with self._client.stream("GET", url, headers=request_headers, params=params) as r:
+                self._response = r
+                self.status = r.status_code
+                self.content_type = r.headers.get("content-type", "")
+                if r.status_code != 200:
+                    self.error_body = r.read().decode()
+                self._opened.set()
+                for line in r.iter_lines():
+                    self.lines.put(line)
+        except Exception:  # closed from the test thread, or the server went away
+            pass
+        finally:
+            self._opened.set()
+            self.lines.put(None)
+
+    def next_block(self, timeout: float = 10.0) -> dict[str, Any]:
+        import queue
+
+        block: dict[str, Any] = {"comments": []}
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no complete event block within {timeout}s") from None
+            if line is None:
+                raise AssertionError("the stream ended")
+            if line == "":
+                if len(block) > 1 or block["comments"]:
+                    return block
+                continue
+            if line.startswith(":"):
+                block["comments"].append(line[1:].strip())
+                continue
+            name, _, value = line.partition(":")
+            block[name] = value[1:] if value.startswith(" ") else value
+
+    def events(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The next ``count`` event blocks, skipping keep-alive comments."""
+        found = []
+        while len(found) < count:
+            block = self.next_block(timeout)
+            if "data" in block:
+                found.append(block)
+        return found
+
+    def close(self) -> None:
+        """Stop reading; the reader thread notices at the next keep-alive and ends."""
+        if self._response is not None:
+            self._response.close()
+        self._client.close()
