@@ -56,7 +56,7 @@ def test(args: list[str]) -> None:
 def demo(args: list[str]) -> None:
     """Start the local stack and run the quickstart agent session against it."""
     ensure_venv("all")
-    _run(PYTHON, "-m", "trove_cli.demo", *args)
+    _run(PYTHON, ROOT / "examples" / "quickstart.py", *args)
 
 
 TASKS = {"test": test, "demo": demo}
