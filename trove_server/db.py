@@ -74,7 +74,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_by_workspace ON events (workspace_id, seq);
     CREATE INDEX events_by_time ON events (workspace_id, created_ms);
 
-    -- One row per delivery attempt; a pending row is the queue entry for the next attempt.
+    -- One row per delivery attempt; a pending row is the queue entry for the next attempt,
+    -- 'sending' while the worker has it in flight (back to pending if the server dies).
     CREATE TABLE deliveries (
         seq           INTEGER PRIMARY KEY AUTOINCREMENT,
         id            TEXT NOT NULL UNIQUE,
@@ -82,7 +83,7 @@ MIGRATIONS: tuple[str, ...] = (
         event_seq     INTEGER NOT NULL,
         attempt       INTEGER NOT NULL,              -- X-Trove-Attempt: 1, 2, 3… per event
         try_no        INTEGER NOT NULL,              -- position in the retry schedule
-        state         TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+        state         TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done')),
         due_ms        INTEGER NOT NULL,
         created_ms    INTEGER NOT NULL,
         attempted_ms  INTEGER,

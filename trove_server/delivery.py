@@ -67,14 +67,17 @@ def queue_attempt(
     due_ms: int,
     try_no: int = 1,
 ) -> str:
-    """Queue the next attempt of an event to a webhook (or move an already queued one to
-    ``due_ms``): at most one pending row per pair. Returns its delivery id."""
+    """Queue the next attempt of an event to a webhook (or bring an already queued one
+    forward to ``due_ms``): at most one pending row per pair, besides one being sent.
+    Returns its delivery id."""
     pending = conn.execute(
         "SELECT id FROM deliveries WHERE webhook_id = ? AND event_seq = ? AND state = 'pending'",
         (webhook_id, event_seq),
     ).fetchone()
     if pending is not None:
-        conn.execute("UPDATE deliveries SET due_ms = ? WHERE id = ?", (due_ms, pending["id"]))
+        conn.execute(
+            "UPDATE deliveries SET due_ms = MIN(due_ms, ?) WHERE id = ?", (due_ms, pending["id"])
+        )
         return str(pending["id"])
     last = conn.execute(
         "SELECT MAX(attempt) FROM deliveries WHERE webhook_id = ? AND event_seq = ?",
@@ -117,7 +120,7 @@ def webhook_secrets(hook: sqlite3.Row | dict[str, Any], now: int) -> list[str]:
 
 def delivery_row(row: sqlite3.Row) -> dict[str, Any]:
     """The X2 shape of one attempt (pending rows show when they are due)."""
-    pending = row["state"] == "pending"
+    pending = row["state"] != "done"
     next_ms = row["due_ms"] if pending else row["next_ms"]
     return {
         "delivery_id": row["id"],
@@ -183,7 +186,14 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wakeup.set()
 
+    def recover(self) -> int:
+        """After a crash: attempts that were in flight are queued again."""
+        with self.db.transaction() as conn:
+            cursor = conn.execute("UPDATE deliveries SET state = 'pending' WHERE state = 'sending'")
+        return cursor.rowcount
+
     async def run(self) -> None:
+        self.recover()
         while not self._stopping:
             self._wakeup.clear()
             try:
@@ -199,14 +209,16 @@ class DeliveryWorker:
         now = now_ms()
         room = self.settings.delivery_concurrency - len(self._inflight)
         if room > 0:
-            rows = self.db.all(_DUE_QUERY, (now, room + len(self._inflight)))
+            rows = [dict(r) for r in self.db.all(_DUE_QUERY, (now, room))]
+            if rows:
+                with self.db.transaction() as conn:
+                    conn.executemany(
+                        "UPDATE deliveries SET state = 'sending' WHERE id = ?",
+                        [(r["id"],) for r in rows],
+                    )
             for row in rows:
-                if row["id"] in self._inflight:
-                    continue
-                if room <= 0:
-                    break
                 room -= 1
-                self._inflight[row["id"]] = asyncio.ensure_future(self._attempt(dict(row)))
+                self._inflight[row["id"]] = asyncio.ensure_future(self._attempt(row))
         if room <= 0:
             return 1.0  # a finishing attempt wakes us
         nxt = self.db.one(
@@ -315,13 +327,14 @@ class DeliveryWorker:
         return delay
 
     async def close(self) -> None:
-        """Stop; attempts in flight are abandoned and stay pending for the next start."""
+        """Stop; attempts in flight are abandoned and queued again for the next start."""
         self._stopping = True
         self.wake()
         for task in list(self._inflight.values()):
             task.cancel()
         if self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        self.recover()
         await self.client.aclose()
 
 

@@ -242,7 +242,7 @@ class EventLog:
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "DELETE FROM events WHERE created_ms < ? AND seq NOT IN "
-                "(SELECT event_seq FROM deliveries WHERE state = 'pending')",
+                "(SELECT event_seq FROM deliveries WHERE state != 'done')",
                 (older_than_ms,),
             )
         return cursor.rowcount

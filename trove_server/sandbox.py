@@ -122,8 +122,9 @@ class Sandbox:
                 args += ["--ro-bind", str(host), f"/{name}"]
         args += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev"]
         # Private, size-capped, world-writable (sticky) scratch space: tmpfs lives in RAM.
-        args += [*self._scratch(SHM_MB), "/dev/shm", "--remount-ro", "/dev"]
-        args += [*self._scratch(s.exec_tmp_mb), "/tmp"]  # noqa: S108 — the sandbox's own
+        # (These paths are inside the sandbox, not the host's shared directories.)
+        args += [*self._scratch(SHM_MB), "/dev/shm", "--remount-ro", "/dev"]  # noqa: S108
+        args += [*self._scratch(s.exec_tmp_mb), "/tmp"]  # noqa: S108
         args += ["--ro-bind", str(self.prelude), PRELUDE_IN_SANDBOX]
         args += ["--bind", str(ns_root), MOUNT_POINT, "--chdir", MOUNT_POINT]
         # The root is a tmpfs bwrap made (in RAM, writable by a user-namespace sandbox):

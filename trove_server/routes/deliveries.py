@@ -43,7 +43,7 @@ DELIVERY = obj(
     duration_ms={"type": ["integer", "null"]},
     created_at={"type": "string"},
     next_attempt_at={"type": ["string", "null"]},
-    state={"type": "string", "enum": ["pending", "done"]},
+    state={"type": "string", "enum": ["pending", "sending", "done"]},
 )
 REPLAY = obj(
     ["since"],
