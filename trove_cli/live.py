@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -84,6 +84,7 @@ class EventSource:
         namespace: the one namespace to keep (None: all).
         interval: seconds between polls when the server has no stream.
         buffer: events held for a slow consumer before the stream is paused.
+        on_connect: called with the connection count each time the stream (re)opens.
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class EventSource:
         namespace: str | None = None,
         interval: float = 2.0,
         buffer: int = 1000,
+        on_connect: Callable[[int], None] | None = None,
     ) -> None:
         self.app = app
         self.since = since
@@ -107,6 +109,7 @@ class EventSource:
         self.mode: str = "connecting"  # then "stream" or "polling"
         self.connects = 0
         self._connected = asyncio.Event()
+        self._on_connect = on_connect
 
     async def _on_response(self, response: httpx.Response) -> None:
         if (
@@ -116,6 +119,8 @@ class EventSource:
         ):
             self.connects += 1
             self._connected.set()
+            if self._on_connect is not None:
+                self._on_connect(self.connects)
 
     async def run(self) -> None:
         """Feed ``self.queue`` until cancelled; a fatal error is queued as ``SourceFailed``."""

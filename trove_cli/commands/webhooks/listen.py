@@ -102,6 +102,14 @@ class Listen:
             f"retry {attempt} in {delay:.1f}s (later {item.event.namespace or '-'} events wait)"
         )
 
+    def on_connect(self, count: int) -> None:
+        out = self.app.output
+        if count == 1:
+            out.err.line("✓ connected: forwarding events as they happen", fg="green")
+        else:
+            where = self.store.load() or "the last event"
+            out.warn(f"↻ reconnected to the stream (resuming after {where})")
+
     def on_commit(self, cursor: str) -> None:
         self.store.save(cursor)
 
@@ -128,6 +136,7 @@ class Listen:
                 cursor=self.cursor,
                 types=self.types,
                 namespace=self.namespace,
+                on_connect=self.on_connect,
             )
             return source, asyncio.create_task(source.run())
 
@@ -135,7 +144,7 @@ class Listen:
         finished = asyncio.create_task(self._until_done(relay))
         received = 0
         try:
-            while True:
+            while self.max_events is None or received < self.max_events:
                 getter = asyncio.create_task(source.queue.get())
                 done, _ = await asyncio.wait(
                     {getter, finished, relay.failure}, return_when=asyncio.FIRST_COMPLETED
@@ -155,6 +164,10 @@ class Listen:
                     raise item.error
                 received += 1
                 await relay.submit(item)
+            # --max-events: take no more from the stream; let the last ones finish.
+            await asyncio.wait({finished, relay.failure}, return_when=asyncio.FIRST_COMPLETED)
+            if relay.failure.done():
+                relay.failure.result()
         finally:
             for task in (source_task, finished):
                 task.cancel()

@@ -62,6 +62,22 @@ def inbox_option(required: bool = True) -> Callable[[F], F]:
 @click.option(
     "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--lease",
+    "lease_seconds",
+    type=click.FloatRange(min=0.001),
+    default=None,
+    help="Seconds a claim lasts; a killed worker's event waits this long "
+    "(default: the timeout plus 30).",
+)
+@click.option(
+    "--backoff",
+    "backoff_seconds",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="First retry delay; doubles per attempt, with jitter.",
+)
 @click.pass_obj
 def worker_command(
     app: App,

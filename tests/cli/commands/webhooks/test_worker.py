@@ -70,3 +70,13 @@ def test_the_worker_drains_the_inbox_and_stops_on_sigterm(tmp_path: Path) -> Non
     assert code == 0
     assert sorted(e for e, _, _ in read_log(str(log))) == sorted(ids)
     assert "worker stopping" in worker.output
+
+
+def test_a_lease_not_longer_than_the_timeout_is_refused(tmp_path: Path, trove_home: str) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["webhooks", "worker", "tests.webhooks.process_hooks:router", "--inbox",
+         f"sqlite:///{tmp_path}/i.db", "--timeout", "5", "--lease", "5"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "longer than --timeout" in result.stderr
