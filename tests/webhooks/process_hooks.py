@@ -8,12 +8,14 @@ short ``O_APPEND`` write per line, so lines from several processes never interle
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import time
 from typing import Any
 
 from trove_sdk import FileWritten
-from trove_webhooks import WebhookRouter
+from trove_webhooks import DeliveryContext, WebhookRouter
 
 router = WebhookRouter()
 
@@ -45,3 +47,17 @@ def read_log(path: str) -> list[tuple[str, str, str]]:
             return [tuple(line.split()) for line in f if line.strip()]  # type: ignore[misc]
     except FileNotFoundError:
         return []
+
+
+chaos_router = WebhookRouter()
+
+
+@chaos_router.on(FileWritten)
+async def chaos(event: FileWritten, context: DeliveryContext) -> None:
+    """A few milliseconds of I/O; paths containing ``fail-once`` fail their first attempt."""
+    log(event.id, "start")
+    await asyncio.sleep(random.uniform(0.001, 0.006))
+    if "fail-once" in event.data.path and context.attempt == 1:
+        log(event.id, "fail")
+        raise RuntimeError("injected failure")
+    log(event.id, "done")

@@ -69,8 +69,14 @@ class Process:
 class ReceiverProcess(Process):
     """``python -m trove_webhooks`` on a free port."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path, router: str | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log_path: Path,
+        router: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.port = port or free_port()
         argv = [sys.executable, "-m", "trove_webhooks"] + ([router] if router else [])
         super().__init__(argv, {**env, "PORT": str(self.port), "HOST": "127.0.0.1"}, log_path)
 
