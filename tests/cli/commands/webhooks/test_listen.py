@@ -432,3 +432,35 @@ def test_no_event_is_lost_across_receiver_and_server_restarts(
     assert "↻ reconnected to the stream" in err  # the server restart was ridden out
     [summary] = [line for line in err.splitlines() if line.startswith("forwarded ")]
     assert ", failed 0, retried " in summary
+
+
+def test_a_server_restart_before_the_first_event_loses_nothing(
+    trove_home: str, tmp_path: Path, receiver: tuple[RecordingReceiver, str]
+) -> None:
+    """Events created after the restart but before ``listen`` reconnects still arrive: the
+    stream resumes from where the first connection started, not from "now"."""
+    from trove_server.testing import spawn_server
+
+    app, url = receiver
+    with spawn_server(tmp_path / "server", sse_keepalive=1.0, sandbox="none") as server:
+        Config().save(
+            Profile(
+                name="default",
+                api_key=server.api_key,
+                workspace_id=server.workspace_id,
+                base_url=server.base_url,
+            ),
+            make_default=True,
+        )
+        listen = start_listen(url, "--secret", SECRET, "-t", "file.written", "--max-events", "5")
+        server.kill()
+        time.sleep(3)  # long enough for listen's reconnect backoff to grow past the writes
+        server.restart()
+        with server.client("alpha") as client:
+            for i in range(5):
+                client.write(f"workspace/{i}.txt", "x")
+        _, err = finish(listen)
+    assert "↻ reconnected" in err
+    assert [json.loads(r.body)["data"]["path"] for r in app.receipts] == [
+        f"workspace/{i}.txt" for i in range(5)
+    ]
