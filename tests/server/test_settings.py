@@ -1,0 +1,57 @@
+"""``Settings``: one place where every server setting is checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from trove_server.settings import Settings, SettingsError, parse_duration, parse_retry_schedule
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("250ms", 0.25), ("5s", 5), ("2m", 120), ("1h30m", 5400), ("1d", 86400), ("0.5", 0.5)],
+)
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5x", "m", "1h-3m", "ten"])
+def test_bad_durations_are_refused(text):
+    with pytest.raises(SettingsError):
+        parse_duration(text)
+
+
+def test_a_retry_schedule_is_a_list_of_durations():
+    assert parse_retry_schedule("5s, 30s,2m") == (5.0, 30.0, 120.0)
+    assert parse_retry_schedule("") == ()
+
+
+def test_defaults_follow_the_contract(tmp_path):
+    settings = Settings(tmp_path)
+    assert settings.retry_schedule == (5, 30, 120, 600, 1800, 3600, 10800, 21600)
+    assert settings.exec_timeout == 30
+    assert settings.max_upload_bytes == settings.max_download_bytes == 104_857_600
+    assert settings.sse_keepalive == 15
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"sandbox": "docker"},
+        {"exec_network": "bridge"},
+        {"sandbox": "none", "require_sandbox": True},
+        {"exec_timeout": 0},
+        {"exec_timeout": 700},
+        {"retry_schedule": (-1,)},
+        {"port": 70000},
+        {"sse_keepalive": 0},
+    ],
+)
+def test_impossible_settings_are_refused(tmp_path, changes):
+    with pytest.raises(SettingsError):
+        Settings(tmp_path, **changes)
+
+
+def test_unknown_setting_names_are_refused(tmp_path):
+    with pytest.raises(SettingsError, match="exec_timout"):
+        Settings(tmp_path).with_changes(exec_timout=3)
