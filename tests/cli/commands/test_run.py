@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Trove
-from tests.cli.receiver import free_port
+from tests.cli.proxy import HidingProxy
+from tests.cli.receiver import free_port, serve
 from tests.cli.runner import invoke, json_out, run_trove
 from trove_cli.config import Config, Profile
 
@@ -114,3 +118,38 @@ def test_the_installed_executable_exits_with_the_remote_code_and_forwards_stdin(
     result = run_trove("run", "--json", "cat; exit 5", input="piped\n")
     assert result.returncode == 5
     assert json.loads(result.stdout)["stdout"] == "piped\n"
+
+
+@pytest.fixture
+def legacy_server(trove_server: Any, profiles: Config) -> Iterator[HidingProxy]:
+    """The profile points at a proxy that hides ``/v1/exec`` (a server older than 0.8)."""
+    proxy = HidingProxy(trove_server.base_url, hide=lambda path: path == "/v1/exec")
+    with serve(proxy) as url:
+        profiles.update("default", base_url=url)
+        yield proxy
+
+
+def test_without_v1_exec_it_falls_back_to_the_legacy_route(
+    trove: Trove, legacy_server: HidingProxy
+) -> None:
+    result = trove("run", "echo hi")
+    assert (result.exit_code, result.stdout) == (0, "hi\n")
+    assert legacy_server.hidden == ["/v1/exec"]
+
+
+def test_the_legacy_exit_code_is_read_from_its_first_line(
+    trove: Trove, legacy_server: HidingProxy
+) -> None:
+    result = trove("run", "echo out; echo err >&2; exit 4")
+    assert result.exit_code == 4
+    assert result.stdout.startswith("[exit 4]\n")
+
+
+def test_legacy_json_puts_the_text_in_the_stream_the_exit_code_implies(
+    trove: Trove, legacy_server: HidingProxy
+) -> None:
+    ok = json.loads(trove("run", "--json", "echo hi").stdout)
+    assert (ok["exit_code"], ok["stdout"], ok["stderr"], ok["duration_ms"]) == (0, "hi\n", "", 0)
+    failed = json.loads(trove("run", "--json", "exit 2").stdout)
+    assert (failed["exit_code"], failed["stdout"]) == (2, "")
+    assert failed["stderr"].startswith("[exit 2]")
