@@ -206,3 +206,24 @@ def test_an_unknown_profile_exits_3_with_a_hint(trove: Trove, profile: str) -> N
         "no profile named 'nope' (saved profiles: admin, default); run 'trove login'"
         in result.stderr
     )
+
+
+def test_no_browser_prompts_for_the_key(trove_home: str, trove_server: Any) -> None:
+    # An empty first line is "nothing piped"; the prompt then reads the key.
+    result = login(trove_server, "--no-browser", input=f"\n{trove_server.api_key}\n")
+    assert result.exit_code == 0, result.output
+    assert "API key" in result.stderr
+    assert Config().get("default").api_key == trove_server.api_key
+
+
+def test_a_server_without_browser_login_says_to_use_a_key(
+    trove_home: str, trove_server: Any
+) -> None:
+    from tests.cli.proxy import HidingProxy
+    from tests.cli.receiver import serve
+
+    proxy = HidingProxy(trove_server.base_url, hide=lambda path: path.startswith("/v1/auth/"))
+    with serve(proxy) as url:
+        result = invoke("login", "--base-url", url, input="")
+    assert result.exit_code == 1
+    assert "does not support browser login; pass --api-key" in result.stderr

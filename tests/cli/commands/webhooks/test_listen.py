@@ -464,3 +464,18 @@ def test_a_server_restart_before_the_first_event_loses_nothing(
     assert [json.loads(r.body)["data"]["path"] for r in app.receipts] == [
         f"workspace/{i}.txt" for i in range(5)
     ]
+
+
+def test_a_saved_cursor_the_server_refuses_is_dropped_with_a_warning(
+    profiles: Config, receiver: tuple[RecordingReceiver, str], client: TroveClient, namespace: str
+) -> None:
+    """A reset data directory makes the saved position meaningless: start from now."""
+    from trove_cli.cursors import CursorStore
+
+    app, url = receiver
+    CursorStore(profiles.get("default"), url).save("999999999")
+    listen = start_listen(url, "--secret", SECRET, "-n", namespace, "--max-events", "1")
+    produce_until_done(listen, client, "s")
+    _, err = finish(listen)
+    assert "the server refused the saved cursor 999999999" in err
+    assert len(app.receipts) == 1
