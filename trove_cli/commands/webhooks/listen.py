@@ -11,18 +11,19 @@ order.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from trove_cli.forwarding import DEFAULT_TARGET
-from trove_cli.options import json_option, types_option
+from trove_cli.options import EventTypesParam, json_option
 from trove_cli.since import SinceParam
 
 if TYPE_CHECKING:
     import asyncio
 
     from trove_cli.app import App
+    from trove_cli.cursors import CursorStore
     from trove_cli.forwarding import Forwarder, Outcome
     from trove_cli.live import LiveEvent
     from trove_cli.relay import Relay
@@ -38,7 +39,7 @@ class Listen:
         app: App,
         *,
         forwarder: Forwarder,
-        store: Any,
+        store: CursorStore,
         types: list[str] | None,
         namespace: str | None,
         since: datetime | None,
@@ -107,8 +108,7 @@ class Listen:
         if count == 1:
             out.err.line("✓ connected: forwarding events as they happen", fg="green")
         else:
-            where = self.store.load() or "the last event"
-            out.warn(f"↻ reconnected to the stream (resuming after {where})")
+            out.warn("↻ reconnected to the stream (resuming after the last event received)")
 
     def on_commit(self, cursor: str) -> None:
         self.store.save(cursor)
@@ -207,7 +207,15 @@ class Listen:
     metavar="URL",
     help="Your receiver (on this machine unless --allow-remote).",
 )
-@types_option("Only these event types (comma-separated).")
+@click.option(
+    "-t",
+    "--events",
+    "--types",
+    "types",
+    type=EventTypesParam(),
+    default=None,
+    help="Only these event types (comma-separated).",
+)
 @click.option("-n", "--namespace", default=None, help="Only events of this namespace.")
 @click.option(
     "-H",
