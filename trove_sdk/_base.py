@@ -58,7 +58,7 @@ class Upload:
         if isinstance(source, (bytes, bytearray, memoryview)):
             self._bytes: bytes | None = bytes(source)
             self._file: IO[bytes] | None = None
-            self._start = 0
+            self._start = self._pos = 0
             self.length: int | None = len(self._bytes)
             return
         if not hasattr(source, "read"):
@@ -66,7 +66,8 @@ class Upload:
         if isinstance(source, io.TextIOBase):  # type: ignore[unreachable]  # callers are untyped
             raise TypeError("upload needs a file opened in binary mode ('rb')")
         self._bytes, self._file = None, source
-        self._start, self.length = 0, None
+        self._start = self._pos = 0
+        self.length = None
         try:
             self._start = source.tell()
             size = os.fstat(source.fileno()).st_size
@@ -82,6 +83,7 @@ class Upload:
     def rewind(self) -> bool:
         """Prepare to send again; False when the source cannot go back (a pipe)."""
         if self._file is None:
+            self._pos = 0
             return True
         try:
             self._file.seek(self._start)
@@ -90,6 +92,10 @@ class Upload:
         return True
 
     def read_chunk(self) -> bytes:
+        if self._bytes is not None:
+            piece = self._bytes[self._pos : self._pos + _CHUNK]
+            self._pos += len(piece)
+            return piece
         assert self._file is not None
         chunk: Any = self._file.read(_CHUNK)
         if not isinstance(chunk, bytes):
