@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import Receive, Scope, Send
 
-from trove_webhooks.receiver import AsyncReceiver, Outcome
+from trove_webhooks.receiver import AsyncReceiver, LowerHeaders, Outcome
 
 __all__ = ["read_capped", "send_outcome", "serve_delivery"]
 
@@ -41,7 +41,8 @@ async def send_outcome(outcome: Outcome, send: Send) -> None:
 async def serve_delivery(
     receiver: AsyncReceiver, scope: Scope, receive: Receive, send: Send
 ) -> None:
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    # ASGI header names are lower case already: decode once, lower nothing.
+    headers = LowerHeaders((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
     outcome = receiver.precheck(scope["method"], headers)
     if outcome is None:
         body = await read_capped(receive, receiver.max_body_bytes)

@@ -49,7 +49,7 @@ def _error_handler_failed(handler: Handler, event: Any, exc: BaseException) -> N
     )
 
 
-def dispatch(router: WebhookRouter, event: Any, context: DeliveryContext) -> DispatchResult:
+def dispatch(router: WebhookRouter, event: Any, context: DeliveryContext | None) -> DispatchResult:
     """Run the handlers for ``event`` from sync code."""
     handlers = router.handlers_for(event.type)
     failures: list[tuple[str, BaseException]] = []

@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -44,6 +44,7 @@ from trove_webhooks.stores.base import (
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "AsyncReceiver",
+    "LowerHeaders",
     "Outcome",
     "Receiver",
     "Step",
@@ -72,19 +73,36 @@ class Outcome:
         return "application/json"
 
 
-@dataclass(frozen=True)
 class Step:
     """One piece of I/O the flow needs: ``target`` is store, inbox or dispatch."""
 
-    target: str
-    method: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("args", "kwargs", "method", "target")
+
+    def __init__(
+        self,
+        target: str,
+        method: str,
+        args: tuple[Any, ...] = (),
+        kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.target = target
+        self.method = method
+        self.args = args
+        self.kwargs = kwargs or {}
+
+    def __repr__(self) -> str:
+        return f"Step({self.target}.{self.method})"
+
+
+class LowerHeaders(dict[str, str]):
+    """Headers whose names are already lower case (ASGI's are): used as they are."""
 
 
 def _lower(headers: Mapping[str, str] | Sequence[tuple[str, str]]) -> dict[str, str]:
+    if type(headers) is LowerHeaders:
+        return headers
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return {k.lower(): v for k, v in items}
+    return LowerHeaders((k.lower(), v) for k, v in items)
 
 
 def _attempt(headers: Mapping[str, str]) -> int:
@@ -250,15 +268,17 @@ class _ReceiverBase:
             )
         assert claim.token is not None
 
-        context = DeliveryContext(
-            event_id=event.id,
-            attempt=_attempt(lowered),
-            received_at=datetime.now(timezone.utc),
-            signed_at=verified.timestamp,
-            secret_index=verified.secret_index,
-            delivery_id=lowered.get("x-trove-delivery"),
-            headers=lowered,
-        )
+        context = None
+        if self.router.wants_context(event.type):  # most handlers take only the event
+            context = DeliveryContext(
+                event_id=event.id,
+                attempt=_attempt(lowered),
+                received_at=datetime.now(timezone.utc),
+                signed_at=verified.timestamp,
+                secret_index=verified.secret_index,
+                delivery_id=lowered.get("x-trove-delivery"),
+                headers=lowered,
+            )
         started = time.perf_counter()
         result: DispatchResult = yield Step("dispatch", "dispatch", (event, context))
         self.metrics.observe_handlers(event.type, time.perf_counter() - started)

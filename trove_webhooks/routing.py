@@ -140,12 +140,22 @@ class WebhookRouter:
             (for a server newer than the SDK); by default they are refused as typos.
     """
 
+    # Bumped by every registration on any router, so a cached lookup can never miss a
+    # handler added later to this router or to one it includes.
+    _generation = 0
+
     def __init__(self, *, allow_unknown_types: bool = False) -> None:
         self.allow_unknown_types = allow_unknown_types
         self._typed: dict[str, list[Handler]] = {}
         self._any: list[Handler] = []
         self._errors: list[Handler] = []
         self._included: list[WebhookRouter] = []
+        self._cache: dict[str, tuple[Handler, ...]] = {}
+        self._cached_generation = -1
+
+    @classmethod
+    def _changed(cls) -> None:
+        WebhookRouter._generation += 1
 
     # --- registration ---------------------------------------------------------------------
 
@@ -180,6 +190,7 @@ class WebhookRouter:
     def on_any(self, handler: F, /) -> F:
         """Register a handler for every event, unknown types included."""
         self._any.append(make_handler(handler, required=1, role="on_any handler"))
+        self._changed()
         return handler
 
     def on_error(self, handler: F, /) -> F:
@@ -189,6 +200,7 @@ class WebhookRouter:
         own exception is logged and never replaces the original failure.
         """
         self._errors.append(make_handler(handler, required=2, role="on_error handler"))
+        self._changed()
         return handler
 
     def include(self, other: WebhookRouter) -> None:
@@ -196,6 +208,7 @@ class WebhookRouter:
         if other is self or self in other._walk():
             raise ConfigurationError("including this router would make a cycle")
         self._included.append(other)
+        self._changed()
 
     def _add(self, spec: Any, func: Callable[..., Any]) -> None:
         annotated = _annotated_classes(func)
@@ -216,6 +229,7 @@ class WebhookRouter:
         handler = make_handler(func, required=1, role="handler")
         for name in dict.fromkeys(names):
             self._typed.setdefault(name, []).append(handler)
+        self._changed()
 
     def _type_name(self, spec: Any) -> str:
         if isinstance(spec, type):
@@ -262,11 +276,25 @@ class WebhookRouter:
         for child in self._included:
             yield from child._walk()
 
-    def handlers_for(self, event_type: str) -> list[Handler]:
+    def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
         """Typed handlers for ``event_type`` then catch-all ones, in registration order."""
-        routers = list(self._walk())
-        typed = [h for r in routers for h in r._typed.get(event_type, ())]
-        return typed + [h for r in routers for h in r._any]
+        if self._cached_generation != WebhookRouter._generation:
+            self._cache = {}
+            self._cached_generation = WebhookRouter._generation
+        found = self._cache.get(event_type)
+        if found is None:
+            routers = list(self._walk())
+            typed = [h for r in routers for h in r._typed.get(event_type, ())]
+            found = tuple(typed + [h for r in routers for h in r._any])
+            if len(self._cache) < 1024:  # unknown types are attacker-chosen only if signed
+                self._cache[event_type] = found
+        return found
+
+    def wants_context(self, event_type: str) -> bool:
+        """Whether any handler (or error handler) for the type takes a delivery context."""
+        return any(h.takes_context for h in self.handlers_for(event_type)) or any(
+            h.takes_context for h in self.error_handlers
+        )
 
     @property
     def error_handlers(self) -> list[Handler]:

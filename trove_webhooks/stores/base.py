@@ -15,7 +15,7 @@ import enum
 import math
 import secrets
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
@@ -43,8 +43,9 @@ class ClaimStatus(enum.Enum):
     IN_FLIGHT = "in_flight"  # another caller holds a live lease
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
+    """The answer to a claim (a tuple: made once per delivery, on the hot path)."""
+
     status: ClaimStatus
     token: str | None = None  # set when ACQUIRED; proves ownership to release()
     retry_after: float = 0.0  # seconds left on the other holder's lease when IN_FLIGHT

@@ -9,6 +9,7 @@ while Redis is down every call raises ``StoreUnavailableError``.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from trove_webhooks._urls import mask_url, split_options
@@ -18,10 +19,10 @@ from trove_webhooks.stores.base import DEFAULT_RETENTION_SECONDS, Claim, ClaimSt
 try:
     import redis
     import redis.asyncio
-    from redis.exceptions import RedisError
+    from redis.exceptions import RedisError, ResponseError
 except ImportError:  # pragma: no cover - exercised only without the extra
     redis = None  # type: ignore[assignment]
-    RedisError = OSError  # type: ignore[assignment,misc]
+    RedisError = ResponseError = OSError  # type: ignore[assignment,misc]
 
 __all__ = ["AsyncRedisStore", "RedisStore"]
 
@@ -150,14 +151,69 @@ class RedisStore(_RedisBase):
         self._redis.close()
 
 
+class _Pipeliner:
+    """Sends the commands issued during one turn of the event loop as one pipeline.
+
+    Under load many deliveries claim and complete at once; one round trip for all of them
+    costs little more than one for a single command, and redis-py's per-command overhead is
+    paid once per batch.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+
+    def call(self, *command: Any) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append((command, future))
+        return future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.ensure_future(self._send(batch))
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+
+    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+        try:
+            if len(batch) == 1:  # a lone command costs less without the pipeline machinery
+                try:
+                    replies = [await self._client.execute_command(*batch[0][0])]
+                except ResponseError as exc:  # a reply, not a failure to reach Redis
+                    replies = [exc]
+            else:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for command, _ in batch:
+                        pipe.execute_command(*command)
+                    replies = await pipe.execute(raise_on_error=False)
+        except (RedisError, OSError) as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), reply in zip(batch, replies, strict=True):
+            if future.done():
+                continue
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
+
+
+# Flush tasks are kept referenced until they finish (the loop holds only weak references).
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
 class AsyncRedisStore(_RedisBase):
-    """Async Redis store (redis.asyncio)."""
+    """Async Redis store (redis.asyncio), with concurrent commands pipelined together."""
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
         self._redis = redis.asyncio.Redis.from_url(url, **self.client_options)
-        self._claim_script = self._redis.register_script(CLAIM_LUA)
-        self._release_script = self._redis.register_script(RELEASE_LUA)
+        self._pipeliner = _Pipeliner(self._redis)
 
     @classmethod
     def from_url(cls, url: str) -> AsyncRedisStore:
@@ -167,8 +223,8 @@ class AsyncRedisStore(_RedisBase):
     async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
         token = new_token()
         try:
-            reply = await self._claim_script(
-                keys=[self._key(event_id)], args=[token, int(lease_seconds * 1000)]
+            reply = await self._pipeliner.call(
+                "EVAL", CLAIM_LUA, 1, self._key(event_id), token, int(lease_seconds * 1000)
             )
         except RedisError as exc:
             raise self._unavailable(exc) from exc
@@ -176,13 +232,13 @@ class AsyncRedisStore(_RedisBase):
 
     async def complete(self, event_id: str, token: str) -> None:
         try:
-            await self._redis.set(self._key(event_id), "d", px=self._retention_ms)
+            await self._pipeliner.call("SET", self._key(event_id), "d", "PX", self._retention_ms)
         except RedisError as exc:
             raise self._unavailable(exc) from exc
 
     async def release(self, event_id: str, token: str) -> None:
         try:
-            await self._release_script(keys=[self._key(event_id)], args=[token])
+            await self._pipeliner.call("EVAL", RELEASE_LUA, 1, self._key(event_id), token)
         except RedisError as exc:
             raise self._unavailable(exc) from exc
 

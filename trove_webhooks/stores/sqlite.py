@@ -1,8 +1,9 @@
 """The SQLite store: many receiver processes on one host sharing one database file.
 
 ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` (``?table=`` renames the
-table). WAL mode lets readers run beside the single writer; each claim is one ``BEGIN
-IMMEDIATE`` transaction, so two processes never both acquire the same event.
+table). WAL mode lets readers run beside the single writer; a claim is one atomic
+``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement, so two processes never both
+acquire the same event.
 """
 
 # Table names are checked by safe_identifier() before they reach statement text.
@@ -15,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio.to_thread
 
@@ -33,6 +34,10 @@ __all__ = ["AsyncSQLiteStore", "SQLiteStore", "connect_sqlite", "sqlite_path_fro
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+
+
+class _Busy(Exception):
+    """The fast path would have had to wait: run the operation in a worker thread instead."""
 
 
 def sqlite_path_from_url(url: str) -> str:
@@ -61,7 +66,8 @@ def connect_sqlite(path: str) -> sqlite3.Connection:
                 raise
             time.sleep(0.01)
     # NORMAL in WAL mode is durable against process crashes (only an OS crash can lose the
-    # last commits), which is the failure a receiver's lease protects against.
+    # last commits), which is the failure a receiver's lease protects against. The inbox,
+    # which must not lose an acknowledged delivery even then, raises this to FULL.
     conn.execute("PRAGMA synchronous=NORMAL")
     return conn
 
@@ -86,9 +92,9 @@ class _SQLiteBase:
         self.table = safe_identifier(table, "table")
         self.retention_seconds = retention_seconds
         self._clock = clock
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._busy_timeout = BUSY_TIMEOUT_MS
+        self._lock = threading.Lock()
         self._writes = 0
         t = self.table
         self._schema = (
@@ -124,39 +130,53 @@ class _SQLiteBase:
             retention_seconds=float(options.get("retention_seconds", DEFAULT_RETENTION_SECONDS)),
         )
 
-    # --- connection per thread: sqlite3 objects must not be shared between threads ----------
+    # --- one connection per process, one transaction at a time -----------------------------
+    # Threads of one process take turns on a Python lock (a quick hand-off) instead of
+    # meeting on SQLite's file lock, whose busy handler sleeps for milliseconds at a time.
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if self._connection is None:
             try:
                 conn = connect_sqlite(self.path)
                 for statement in self._schema:
                     conn.execute(statement)
             except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
-            self._local.conn = conn
-            with self._guard:
-                self._connections.append(conn)
-        return conn
+            self._connection = conn
+            self._busy_timeout = BUSY_TIMEOUT_MS
+        return self._connection
 
-    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._conn()
+    def _transaction(self, work: Callable[[sqlite3.Connection], T], wait: bool = True) -> T:
+        """Run ``work`` — single write statements, each atomic on its own (autocommit).
+
+        ``wait=False`` is the event loop's fast path: it never blocks — if this process's
+        connection or the file's write lock is busy it raises ``_Busy`` at once, and the
+        caller retries in a worker thread with ``wait=True`` (up to the busy timeout).
+        """
+        if not self._lock.acquire(blocking=wait):
+            raise _Busy
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn = self._conn()
+            self._set_busy_timeout(conn, BUSY_TIMEOUT_MS if wait else 0)
             try:
-                result = work(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
+                return work(conn)
+            except sqlite3.OperationalError as exc:
+                if not wait and ("locked" in str(exc) or "busy" in str(exc)):
+                    raise _Busy from exc
                 raise
-            conn.execute("COMMIT")
-            return result
         except sqlite3.Error as exc:  # locked past the busy timeout, disk full, file gone
             raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
+        finally:
+            self._lock.release()
+
+    def _set_busy_timeout(self, conn: sqlite3.Connection, milliseconds: int) -> None:
+        if self._busy_timeout != milliseconds:
+            conn.execute(f"PRAGMA busy_timeout={milliseconds}")
+            self._busy_timeout = milliseconds
 
     # --- the operations, sync; the async twin runs them in a worker thread -----------------
 
-    def _claim(self, event_id: str, lease_seconds: float) -> Claim:
+    def _claim(self, event_id: str, lease_seconds: float, wait: bool = True) -> Claim:
         token = new_token()
         now = self._clock()
 
@@ -166,14 +186,17 @@ class _SQLiteBase:
             ).fetchone()
             if row is not None:
                 return Claim(ClaimStatus.ACQUIRED, token)
-            state, expires_at = conn.execute(self._state_sql, (event_id,)).fetchone()
+            current = conn.execute(self._state_sql, (event_id,)).fetchone()
+            if current is None:  # released in between: the sender may simply retry
+                return Claim(ClaimStatus.IN_FLIGHT, retry_after=1.0)
+            state, expires_at = current
             if state == "done":
                 return Claim(ClaimStatus.DONE)
             return Claim(ClaimStatus.IN_FLIGHT, retry_after=expires_at - now)
 
-        return self._transaction(work)
+        return self._transaction(work, wait)
 
-    def _complete(self, event_id: str, token: str) -> None:
+    def _complete(self, event_id: str, token: str, wait: bool = True) -> None:
         now = self._clock()
 
         def work(conn: sqlite3.Connection) -> None:
@@ -182,23 +205,23 @@ class _SQLiteBase:
             if self._writes % SWEEP_EVERY == 0:
                 conn.execute(self._sweep_sql, (now,))
 
-        self._transaction(work)
+        self._transaction(work, wait)
 
-    def _release(self, event_id: str, token: str) -> None:
-        self._transaction(lambda conn: conn.execute(self._release_sql, (event_id, token)))
+    def _release(self, event_id: str, token: str, wait: bool = True) -> None:
+        self._transaction(lambda conn: conn.execute(self._release_sql, (event_id, token)), wait)
 
     def _ping(self) -> None:
-        try:
-            self._conn().execute("SELECT 1").fetchone()
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
+        with self._lock:
+            try:
+                self._conn().execute("SELECT 1").fetchone()
+            except sqlite3.Error as exc:
+                raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
 
     def _close(self) -> None:
-        with self._guard:
-            connections, self._connections = self._connections, []
-        for conn in connections:
+        with self._lock:
+            conn, self._connection = self._connection, None
+        if conn is not None:
             conn.close()
-        self._local = threading.local()
 
 
 class SQLiteStore(_SQLiteBase):
@@ -221,16 +244,28 @@ class SQLiteStore(_SQLiteBase):
 
 
 class AsyncSQLiteStore(_SQLiteBase):
-    """Async SQLite store: each operation runs in a worker thread, off the event loop."""
+    """Async SQLite store.
+
+    An uncontended write takes microseconds, less than a hop to a worker thread, so each
+    operation first runs right on the event loop without waiting for any lock; only when the
+    database is busy (another thread or process writing) does it move to a worker thread and
+    wait there, never on the loop.
+    """
+
+    async def _run(self, operation: Callable[..., T], *args: Any) -> T:
+        try:
+            return operation(*args, False)
+        except _Busy:
+            return await anyio.to_thread.run_sync(operation, *args, True)
 
     async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
-        return await anyio.to_thread.run_sync(self._claim, event_id, lease_seconds)
+        return await self._run(self._claim, event_id, lease_seconds)
 
     async def complete(self, event_id: str, token: str) -> None:
-        await anyio.to_thread.run_sync(self._complete, event_id, token)
+        await self._run(self._complete, event_id, token)
 
     async def release(self, event_id: str, token: str) -> None:
-        await anyio.to_thread.run_sync(self._release, event_id, token)
+        await self._run(self._release, event_id, token)
 
     async def ping(self) -> None:
         await anyio.to_thread.run_sync(self._ping)

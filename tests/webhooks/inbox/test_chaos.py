@@ -117,6 +117,7 @@ def test_no_acknowledged_event_is_lost_through_kills_failures_and_duplicates(
     acked_lock = threading.Lock()
     sending = threading.Event()
     sending.set()
+    stopping = threading.Event()
 
     local = threading.local()
     clients: list[httpx.Client] = []
@@ -143,7 +144,7 @@ def test_no_acknowledged_event_is_lost_through_kills_failures_and_duplicates(
 
     def chaos() -> None:
         victim = 0
-        while sending.is_set() or cluster.kills < MIN_KILLS:
+        while not stopping.is_set() and (sending.is_set() or cluster.kills < MIN_KILLS):
             time.sleep(random.uniform(0.4, 1.0))
             cluster.kill_and_restart(victim)
             victim += 1
@@ -166,6 +167,8 @@ def test_no_acknowledged_event_is_lost_through_kills_failures_and_duplicates(
         inbox.close()
     finally:
         sending.clear()
+        stopping.set()
+        killer.join(30)  # no restart may race the shutdown below
         cluster.stop()
         for client in clients:
             client.close()

@@ -23,7 +23,7 @@ from trove_webhooks.testing import signed_delivery
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 TROVE = str(Path(sys.executable).parent / "trove")
-EVENTS = 600
+EVENTS = 450
 
 
 @pytest.fixture
