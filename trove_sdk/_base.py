@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import platform
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar, Union
@@ -46,7 +45,7 @@ __all__ = [
 T = TypeVar("T")
 BinarySource = Union[bytes, bytearray, memoryview, IO[bytes]]  # noqa: UP007 — runtime alias
 Timeout = Union[float, None, UseClientDefault]  # noqa: UP007 — runtime alias
-USER_AGENT = f"trove-sdk-python/{__version__} python/{platform.python_version()}"
+USER_AGENT = f"trove-sdk-python/{__version__}"
 _UNSET: Any = object()
 _CHUNK = 1 << 20
 

@@ -28,6 +28,7 @@ from trove_sdk import (
     WebhookCreated,
     WebhookMetadata,
     WebhookTestResult,
+    __version__,
 )
 
 BASE = "https://api.test"
@@ -730,7 +731,7 @@ def assert_request(case: Case, request: httpx.Request, content: bytes) -> None:
     assert request.url.raw_path.split(b"?")[0].decode() == case.path
     assert dict(request.url.params) == case.params
     assert request.headers["authorization"] == f"Bearer {KEY}"
-    assert request.headers["user-agent"].startswith("trove-sdk-python/")
+    assert request.headers["user-agent"] == f"trove-sdk-python/{__version__}"
     if case.runtime:
         assert request.headers["x-namespace"] == NS
     else:
