@@ -29,9 +29,10 @@ class SQLiteInbox(SqlInbox):
     def __init__(self, path: str, **options: Any) -> None:
         super().__init__(**options)
         self.path = path
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
+        # One connection per process; its threads take turns on a Python lock (a quick
+        # hand-off) rather than on SQLite's file lock, whose busy handler sleeps.
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
         self._migrated = False
 
     @classmethod
@@ -44,16 +45,13 @@ class SQLiteInbox(SqlInbox):
         )
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if self._connection is None:
             conn = connect_sqlite(self.path)
             conn.execute("PRAGMA synchronous=FULL")
-            self._local.conn = conn
-            with self._guard:
-                self._connections.append(conn)
+            self._connection = conn
         if not self._migrated:
-            self._migrate(conn)
-        return conn
+            self._migrate(self._connection)
+        return self._connection
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         meta = self.table + SCHEMA_TABLE_SUFFIX
@@ -72,22 +70,22 @@ class SQLiteInbox(SqlInbox):
         self._migrated = True
 
     def _execute(self, work: Callable[[Any], T]) -> T:
-        try:
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
+        with self._lock:
             try:
-                result = work(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-        except (sqlite3.Error, OSError) as exc:  # locked past the busy timeout, disk full, no dir
-            raise StoreUnavailableError(f"SQLite inbox {self.path}: {exc}") from exc
+                conn = self._conn()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return result
+            except (sqlite3.Error, OSError) as exc:  # locked past the busy timeout, disk full
+                raise StoreUnavailableError(f"SQLite inbox {self.path}: {exc}") from exc
 
     def close(self) -> None:
-        with self._guard:
-            connections, self._connections = self._connections, []
-        for conn in connections:
+        with self._lock:
+            conn, self._connection = self._connection, None
+        if conn is not None:
             conn.close()
-        self._local = threading.local()
