@@ -235,12 +235,21 @@ class AtomicFile:
         os.fchmod(fd, 0o644)
 
     def write(self, data: bytes | memoryview) -> None:
+        self.write_all([data])
+
+    def write_all(self, chunks: list[bytes | memoryview]) -> None:
+        """Write the chunks in order with as few system calls as it takes (``writev``)."""
         assert self.fd is not None
-        view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-        self.size += len(data)
+        views = [memoryview(c) for c in chunks if len(c)]
+        self.size += sum(len(v) for v in views)
+        while views:
+            written = os.writev(self.fd, views[:1024])  # IOV_MAX
+            while written and views:
+                if written >= len(views[0]):
+                    written -= len(views.pop(0))
+                else:
+                    views[0] = views[0][written:]
+                    written = 0
 
     def commit(self, ws_fd: int, path: RelPath, owner: Owner, *, fsync: bool = False) -> int:
         """Move into place (parents created); returns the size."""
