@@ -104,6 +104,10 @@ class _ReceiverWSGIApp:
             return [text]
         return _respond(Outcome(404, {"detail": "Not Found"}), start_response)
 
+    def close(self) -> None:
+        """Close the store and inbox (WSGI has no shutdown hook: call this at exit)."""
+        self.receiver.close()
+
 
 def create_wsgi_app(
     router: WebhookRouter,

@@ -54,26 +54,28 @@ def post(client: httpx.Client, delivery: SignedDelivery, path: str = "/") -> htt
 @pytest.fixture(params=["asgi", "wsgi"])
 def make_client(request: pytest.FixtureRequest) -> Iterator[Callable[..., httpx.Client]]:
     """Clients for ``create_app`` (async core) and ``create_wsgi_app`` (sync core) alike."""
-    opened: list[httpx.Client] = []
+    opened: list[tuple[httpx.Client, Any]] = []
 
     def make(router: WebhookRouter, **options: Any) -> httpx.Client:
         options.setdefault("secret", SECRET)
         client: httpx.Client
+        app: Any = None
         if request.param == "asgi":
             client = TestClient(create_app(router, **options))
             client.__enter__()
         else:
-            transport = httpx.WSGITransport(app=create_wsgi_app(router, **options))
-            client = httpx.Client(transport=transport, base_url="http://testserver")
-        opened.append(client)
+            app = create_wsgi_app(router, **options)
+            client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t")
+        opened.append((client, app))
         return client
 
     yield make
-    for client in opened:
+    for client, app in opened:
         if isinstance(client, TestClient):
             client.__exit__(None, None, None)
         else:
             client.close()
+            app.close()
 
 
 def free_port() -> int:

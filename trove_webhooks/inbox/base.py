@@ -196,6 +196,7 @@ class SqlInbox:
     # --- the operations (sync; AsyncInbox runs them in threads) -----------------------------
 
     def _execute(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(cursor)``; it issues exactly one statement, atomic on its own."""
         raise NotImplementedError
 
     def enqueue(

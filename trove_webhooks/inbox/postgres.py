@@ -78,13 +78,18 @@ class PostgresInbox(SqlInbox):
                 with self._pool.connection() as conn:
                     if not self._migrated:
                         self._migrate(conn)
-                    with conn.transaction(), conn.cursor() as cur:
+                    # Every inbox operation is one statement: in autocommit mode it is its
+                    # own transaction, one round trip instead of BEGIN, statement, COMMIT.
+                    with conn.cursor() as cur:
                         return work(cur)
             except self._errors as exc:
                 if attempt == 2 or isinstance(exc, self._pool_timeout):
                     raise StoreUnavailableError(
                         f"PostgreSQL inbox {mask_url(self.url)}: {exc}"
                     ) from exc
+                # After a database restart every pooled connection is dead: drop them all
+                # before the retry, rather than meeting them one failed request at a time.
+                self._pool.check()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:

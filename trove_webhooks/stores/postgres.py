@@ -54,9 +54,10 @@ def pool_kwargs(max_size: int, timeout: float = POOL_TIMEOUT) -> dict[str, Any]:
         "timeout": timeout,
         "open": False,
         "kwargs": {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
-        # A broken connection in the pool is only found by using it: we retry once instead
-        # of paying a health-check round trip on every checkout.
-        "reconnect_timeout": 3600.0,
+        # The pool's reconnection backs off exponentially without a cap; giving up after a
+        # few seconds makes the next request start afresh, so service resumes as soon as the
+        # database is back rather than after a backoff as long as the outage was.
+        "reconnect_timeout": 5.0,
     }
 
 
@@ -177,6 +178,9 @@ class PostgresStore(_PostgresBase):
             except _transient() as exc:
                 if attempt == 2 or isinstance(exc, psycopg_pool.PoolTimeout):
                     raise self._unavailable(exc) from exc
+                # After a database restart every pooled connection is dead: drop them all
+                # before the retry, rather than meeting them one failed request at a time.
+                self._pool.check()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _migrate(self, conn: Any) -> None:
@@ -255,6 +259,7 @@ class AsyncPostgresStore(_PostgresBase):
             except _transient() as exc:
                 if attempt == 2 or isinstance(exc, psycopg_pool.PoolTimeout):
                     raise self._unavailable(exc) from exc
+                await pool.check()  # drop every connection a restart has broken
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
