@@ -91,8 +91,9 @@ def _is_asgi(app: Any) -> bool:
     return inspect.iscoroutinefunction(call)
 
 
-def post_delivery(app: Any, delivery: SignedDelivery, *, path: str = "/") -> httpx.Response:
-    """POST ``delivery`` to an in-process ASGI or WSGI app and return the response."""
+def post_delivery(app: Any, delivery: SignedDelivery, *, path: str = "/") -> Any:
+    """POST ``delivery`` to an in-process ASGI or WSGI app; the response has ``status_code``,
+    ``headers`` and ``json()`` (an ``httpx``-style response)."""
     if _is_asgi(app):
         from starlette.testclient import TestClient
 

@@ -87,7 +87,7 @@ class InboxEntry:
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     """Exponential backoff with jitter: half fixed, half random, so retries spread out."""
-    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    delay = min(cap, base * 2.0 ** max(0, attempt - 1))
     return delay / 2 + random.uniform(0, delay / 2)
 
 
@@ -224,7 +224,7 @@ class SqlInbox:
             body,
             json.dumps(kept),
         )
-        return self._execute(lambda cur: cur.execute(sql, params).rowcount == 1)
+        return bool(self._execute(lambda cur: cur.execute(sql, params).rowcount == 1))
 
     def claim(self, *, lease_seconds: float) -> InboxEntry | None:
         """Take the next due entry (or one whose worker died) for ``lease_seconds``."""
@@ -246,7 +246,9 @@ class SqlInbox:
             "lease_token = NULL WHERE event_id = %s AND lease_token = %s AND status = 'running'"
         )
         now = self._clock()
-        return self._execute(lambda cur: cur.execute(sql, (now, event_id, token)).rowcount == 1)
+        return bool(
+            self._execute(lambda cur: cur.execute(sql, (now, event_id, token)).rowcount == 1)
+        )
 
     def fail(self, event_id: str, token: str, error: str, *, retry_in: float | None) -> bool:
         """Record a failure: back to pending after ``retry_in`` seconds, or dead when None."""
@@ -257,7 +259,7 @@ class SqlInbox:
             "lease_token = NULL WHERE event_id = %s AND lease_token = %s AND status = 'running'"
         )
         params = (status, now + (retry_in or 0), error, event_id, token)
-        return self._execute(lambda cur: cur.execute(sql, params).rowcount == 1)
+        return bool(self._execute(lambda cur: cur.execute(sql, params).rowcount == 1))
 
     def stats(self) -> dict[str, int]:
         """Entries by status (every status present, zero included)."""
@@ -287,7 +289,7 @@ class SqlInbox:
             "WHERE event_id = %s AND status IN ('dead', 'done')"
         )
         now = self._clock()
-        return self._execute(lambda cur: cur.execute(sql, (now, event_id)).rowcount == 1)
+        return bool(self._execute(lambda cur: cur.execute(sql, (now, event_id)).rowcount == 1))
 
     def retry_dead(self) -> int:
         sql = self._sql(

@@ -145,8 +145,7 @@ class _PostgresBase:
 
 
 def _transient() -> tuple[type[BaseException], ...]:
-    if psycopg is None or psycopg_pool is None:  # pragma: no cover
-        return ()
+    """Errors that mean "the database is unreachable"; only called once psycopg imported."""
     return (psycopg.OperationalError, psycopg_pool.PoolTimeout)
 
 

@@ -71,7 +71,7 @@ class _RedisBase:
         self.retention_seconds = retention_seconds
         self._retention_ms = int(retention_seconds * 1000)
         # Seconds to wait for Redis (connect or reply) before answering 503.
-        self.client_options = {
+        self.client_options: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
             "health_check_interval": 15,

@@ -11,6 +11,7 @@ acquire the same event.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
@@ -256,7 +257,7 @@ class AsyncSQLiteStore(_SQLiteBase):
         try:
             return operation(*args, False)
         except _Busy:
-            return await anyio.to_thread.run_sync(operation, *args, True)
+            return await anyio.to_thread.run_sync(functools.partial(operation, *args, True))
 
     async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
         return await self._run(self._claim, event_id, lease_seconds)
