@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -226,17 +225,6 @@ class TroveAdminClient(AdminOps, SyncFeed):
             return cls(key, workspace_id, **kwargs)
         return cls.from_api_key(key, **kwargs)
 
-    def __enter__(self) -> TroveAdminClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def me(self) -> Identity:
         return self._run(self._me_op())
 
@@ -375,17 +363,6 @@ class AsyncTroveAdminClient(AdminOps, AsyncFeed):
         if workspace_id:
             return cls(key, workspace_id, **kwargs)
         return await cls.from_api_key(key, **kwargs)
-
-    async def __aenter__(self) -> AsyncTroveAdminClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def me(self) -> Identity:
         return await self._run(self._me_op())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import TracebackType
 
 import httpx
 
@@ -92,17 +91,6 @@ class TroveAuth(AuthOps, SyncIO):
         super().__init__(api_key=None, base_url=base_url, timeout=_DEVICE_TIMEOUT, max_retries=0)
         self._init_http(http_client)
 
-    def __enter__(self) -> TroveAuth:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def start_device_login(self) -> DeviceCode:
         """Begin a login: show ``user_code`` and open ``browser_uri`` for the human."""
         return self._run(self._start_op())
@@ -132,17 +120,6 @@ class AsyncTroveAuth(AuthOps, AsyncIO):
     ) -> None:
         super().__init__(api_key=None, base_url=base_url, timeout=_DEVICE_TIMEOUT, max_retries=0)
         self._init_http(http_client)
-
-    async def __aenter__(self) -> AsyncTroveAuth:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def start_device_login(self) -> DeviceCode:
         return await self._run(self._start_op())

@@ -230,6 +230,20 @@ class HTTPBase:
         value = self._timeout if isinstance(call.timeout, UseClientDefault) else call.timeout
         return httpx.Timeout(value)
 
+    _http: httpx.Client | httpx.AsyncClient
+
+    def _body_stream(self, upload: Upload) -> Any:
+        """The upload as a chunk iterator of the driver's kind (sync or async)."""
+        raise NotImplementedError
+
+    def _build(self, call: Call) -> httpx.Request:
+        kwargs = self._request_kwargs(call)
+        if call.upload is not None:
+            # Always in 1 MiB chunks, bytes included: httpcore's sync writer re-slices the
+            # remaining buffer after every send(), which is quadratic for one large body.
+            kwargs["content"] = self._body_stream(call.upload)
+        return self._http.build_request(call.method, self._base_url + call.url, **kwargs)
+
     def _request_kwargs(self, call: Call) -> dict[str, Any]:
         headers = {**self._headers, **call.headers}
         kwargs: dict[str, Any] = {

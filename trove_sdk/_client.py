@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import IO, Any, TypeVar
 
 import httpx
@@ -333,17 +332,6 @@ class TroveClient(RuntimeOps, SyncFeed):
         self._setup_runtime(namespace, workspace_id)
         self._init_http(http_client)
 
-    def __enter__(self) -> TroveClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def me(self) -> Identity:
         """Who this key is (``GET /v1/me``)."""
         return self._run(self._me_op())
@@ -492,17 +480,6 @@ class AsyncTroveClient(RuntimeOps, AsyncFeed):
         )
         self._setup_runtime(namespace, workspace_id)
         self._init_http(http_client)
-
-    async def __aenter__(self) -> AsyncTroveClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def me(self) -> Identity:
         return await self._run(self._me_op())

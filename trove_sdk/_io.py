@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
@@ -20,6 +21,8 @@ from trove_sdk._exceptions import TroveError
 __all__ = ["AsyncIO", "SyncIO"]
 
 T = TypeVar("T")
+S = TypeVar("S", bound="SyncIO")
+A = TypeVar("A", bound="AsyncIO")
 
 
 def _sync_chunks(upload: Upload) -> Iterator[bytes]:
@@ -28,26 +31,35 @@ def _sync_chunks(upload: Upload) -> Iterator[bytes]:
 
 
 async def _async_chunks(upload: Upload) -> AsyncIterator[bytes]:
-    # File reads happen in a worker thread so a slow disk never stalls the event loop.
-    while chunk := await asyncio.to_thread(upload.read_chunk):
+    # File reads happen in a worker thread so a slow disk never stalls the event loop;
+    # slices of an in-memory body need no thread.
+    read = upload.read_chunk
+    while chunk := (read() if upload.in_memory is not None else await asyncio.to_thread(read)):
         yield chunk
 
 
 class SyncIO(HTTPBase):
     """Drives operations with ``httpx.Client``."""
 
+    _http: httpx.Client
+
     def _init_http(self, http_client: httpx.Client | None) -> None:
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(follow_redirects=False)
 
-    def _build(self, call: Call) -> httpx.Request:
-        kwargs = self._request_kwargs(call)
-        if call.upload is not None:
-            # Always in 1 MiB chunks: httpcore's sync writer re-slices the remaining buffer
-            # after every send(), which is quadratic for one large bytes body (a 100 MiB
-            # upload ran at a third of the speed).
-            kwargs["content"] = _sync_chunks(call.upload)
-        return self._http.build_request(call.method, self._base_url + call.url, **kwargs)
+    def _body_stream(self, upload: Upload) -> Iterator[bytes]:
+        return _sync_chunks(upload)
+
+    def __enter__(self: S) -> S:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _send(self, call: Call) -> httpx.Response:
         attempt = 0
@@ -119,16 +131,25 @@ class SyncIO(HTTPBase):
 class AsyncIO(HTTPBase):
     """Drives operations with ``httpx.AsyncClient``."""
 
+    _http: httpx.AsyncClient
+
     def _init_http(self, http_client: httpx.AsyncClient | None) -> None:
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(follow_redirects=False)
 
-    def _build(self, call: Call) -> httpx.Request:
-        kwargs = self._request_kwargs(call)
-        if call.upload is not None:
-            data = call.upload.in_memory
-            kwargs["content"] = data if data is not None else _async_chunks(call.upload)
-        return self._http.build_request(call.method, self._base_url + call.url, **kwargs)
+    def _body_stream(self, upload: Upload) -> AsyncIterator[bytes]:
+        return _async_chunks(upload)
+
+    async def __aenter__(self: A) -> A:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     async def _send(self, call: Call) -> httpx.Response:
         attempt = 0
