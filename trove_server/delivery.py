@@ -22,8 +22,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from trove_sdk import sign_webhook
 from trove_sdk._retry import parse_retry_after
 from trove_sdk._version import __version__
@@ -33,6 +31,7 @@ from trove_server.db import Database
 from trove_server.eventlog import StoredEvent
 from trove_server.settings import Settings
 from trove_server.tokens import new_delivery_id
+from trove_server.webhook_http import DeliveryClient, DeliveryError, DeliveryTimeout
 
 __all__ = [
     "USER_AGENT",
@@ -172,16 +171,7 @@ class DeliveryWorker:
         self._wakeup = asyncio.Event()
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
-        self.client = httpx.AsyncClient(
-            timeout=settings.delivery_timeout,
-            follow_redirects=False,
-            trust_env=False,  # a proxy from the environment must not see our deliveries
-            limits=httpx.Limits(
-                max_connections=settings.delivery_concurrency,
-                max_keepalive_connections=settings.delivery_concurrency,
-            ),
-            headers={"User-Agent": USER_AGENT},
-        )
+        self.client = DeliveryClient(user_agent=USER_AGENT)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -256,25 +246,21 @@ class DeliveryWorker:
         }
         started = time.monotonic()
         try:
-            response = await self.client.post(hook["url"], content=raw, headers=headers)
-        except httpx.TimeoutException:
-            return AttemptOutcome(
-                False,
-                None,
-                f"timed out after {self.settings.delivery_timeout:g}s",
-                _elapsed(started),
+            response = await self.client.post(
+                hook["url"], raw, headers, timeout=self.settings.delivery_timeout
             )
-        except httpx.HTTPError as exc:
-            return AttemptOutcome(
-                False, None, f"{type(exc).__name__}: {exc}"[:_ERROR_SNIPPET], _elapsed(started)
-            )
-        ok = 200 <= response.status_code < 300
+        except DeliveryTimeout:
+            timeout = self.settings.delivery_timeout
+            return AttemptOutcome(False, None, f"timed out after {timeout:g}s", _elapsed(started))
+        except DeliveryError as exc:
+            return AttemptOutcome(False, None, str(exc)[:_ERROR_SNIPPET], _elapsed(started))
+        ok = 200 <= response.status < 300
         error = None
         if not ok:
-            snippet = response.text[:_ERROR_SNIPPET].strip()
-            error = f"HTTP {response.status_code}" + (f": {snippet}" if snippet else "")
+            snippet = response.body.decode("utf-8", "replace")[:_ERROR_SNIPPET].strip()
+            error = f"HTTP {response.status}" + (f": {snippet}" if snippet else "")
         hint = parse_retry_after(response.headers.get("retry-after"))
-        return AttemptOutcome(ok, response.status_code, error, _elapsed(started), hint)
+        return AttemptOutcome(ok, response.status, error, _elapsed(started), hint)
 
     def record(self, row: dict[str, Any], outcome: AttemptOutcome) -> None:
         """Store an attempt's outcome and queue the retry it calls for."""
@@ -335,7 +321,7 @@ class DeliveryWorker:
         if self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
         self.recover()
-        await self.client.aclose()
+        await self.client.close()
 
 
 def _elapsed(started: float) -> int:
