@@ -6,6 +6,7 @@ import httpx
 import pytest
 import respx
 
+from tests.sdk.clock import instant_sleeps
 from trove_sdk import DeviceCode, DeviceLoginError, TroveAuth, TroveError
 
 BASE = "https://api.test"
@@ -21,7 +22,7 @@ START = {
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("trove_sdk._io.time.sleep", lambda s: None)
+    instant_sleeps(monkeypatch, "trove_sdk._io")
 
 
 def test_start_sends_no_key_and_floors_the_interval_to_one_second() -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 import respx
 
+from tests.sdk.clock import instant_sleeps
 from trove_sdk import (
     AsyncTroveAdminClient,
     FileWritten,
@@ -27,11 +28,7 @@ STREAM = f"/v1/workspaces/{WS}/webhooks/stream"
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def instant(seconds: float) -> None:
-        return None
-
-    monkeypatch.setattr("trove_sdk._feed_io.time.sleep", lambda s: None)
-    monkeypatch.setattr("trove_sdk._feed_io.asyncio.sleep", instant)
+    instant_sleeps(monkeypatch, "trove_sdk._feed_io")
 
 
 def _event(n: int) -> dict[str, object]:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 import respx
 
+from tests.sdk.clock import instant_sleeps
 from trove_sdk import (
     AsyncTroveClient,
     TroveClient,
@@ -24,14 +25,7 @@ LISTING = {"entries": [], "truncated": False}
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
     """Record the driver's sleeps instead of waiting."""
-    recorded: list[float] = []
-
-    async def fake_async_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr("trove_sdk._io.time.sleep", recorded.append)
-    monkeypatch.setattr("trove_sdk._io.asyncio.sleep", fake_async_sleep)
-    yield recorded
+    yield instant_sleeps(monkeypatch, "trove_sdk._io")
 
 
 def _client(retries: int = 2) -> TroveClient:
