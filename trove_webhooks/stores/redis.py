@@ -9,9 +9,9 @@ while Redis is down every call raises ``StoreUnavailableError``.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, ClassVar
 
+from trove_webhooks._batching import LoopBatcher
 from trove_webhooks._urls import mask_url, split_options
 from trove_webhooks.errors import StoreUnavailableError
 from trove_webhooks.stores.base import DEFAULT_RETENTION_SECONDS, Claim, ClaimStatus, new_token
@@ -151,80 +151,37 @@ class RedisStore(_RedisBase):
         self._redis.close()
 
 
-class _Pipeliner:
-    """Sends the commands issued during one turn of the event loop as one pipeline.
-
-    Under load many deliveries claim and complete at once; one round trip for all of them
-    costs little more than one for a single command, and redis-py's per-command overhead is
-    paid once per batch.
-    """
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
-
-    def call(self, *command: Any) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
-        self._pending.append((command, future))
-        return future
-
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        task = asyncio.ensure_future(self._send(batch))
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
-
-    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
-        try:
-            if len(batch) == 1:  # a lone command costs less without the pipeline machinery
-                try:
-                    replies = [await self._client.execute_command(*batch[0][0])]
-                except ResponseError as exc:  # a reply, not a failure to reach Redis
-                    replies = [exc]
-            else:
-                async with self._client.pipeline(transaction=False) as pipe:
-                    for command, _ in batch:
-                        pipe.execute_command(*command)
-                    replies = await pipe.execute(raise_on_error=False)
-        except (RedisError, OSError) as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (_, future), reply in zip(batch, replies, strict=True):
-            if future.done():
-                continue
-            if isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)
-
-
-# Flush tasks are kept referenced until they finish (the loop holds only weak references).
-_BACKGROUND: set[asyncio.Task[None]] = set()
-
-
 class AsyncRedisStore(_RedisBase):
     """Async Redis store (redis.asyncio), with concurrent commands pipelined together."""
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
         self._redis = redis.asyncio.Redis.from_url(url, **self.client_options)
-        self._pipeliner = _Pipeliner(self._redis)
+        self._batcher: LoopBatcher[tuple[Any, ...]] = LoopBatcher(self._pipeline)
 
     @classmethod
     def from_url(cls, url: str) -> AsyncRedisStore:
         rest, kwargs = cls._parse_url(url)
         return cls(rest, **kwargs)
 
+    async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Concurrent commands in one round trip (see ``_batching``)."""
+        if len(commands) == 1:  # a lone command costs less without the pipeline machinery
+            try:
+                return [await self._redis.execute_command(*commands[0])]  # type: ignore[no-untyped-call]
+            except ResponseError as exc:  # a reply, not a failure to reach Redis
+                return [exc]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for command in commands:
+                pipe.execute_command(*command)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies
+
     async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
         token = new_token()
         try:
-            reply = await self._pipeliner.call(
-                "EVAL", CLAIM_LUA, 1, self._key(event_id), token, int(lease_seconds * 1000)
+            reply = await self._batcher.submit(
+                ("EVAL", CLAIM_LUA, 1, self._key(event_id), token, int(lease_seconds * 1000))
             )
         except RedisError as exc:
             raise self._unavailable(exc) from exc
@@ -232,13 +189,13 @@ class AsyncRedisStore(_RedisBase):
 
     async def complete(self, event_id: str, token: str) -> None:
         try:
-            await self._pipeliner.call("SET", self._key(event_id), "d", "PX", self._retention_ms)
+            await self._batcher.submit(("SET", self._key(event_id), "d", "PX", self._retention_ms))
         except RedisError as exc:
             raise self._unavailable(exc) from exc
 
     async def release(self, event_id: str, token: str) -> None:
         try:
-            await self._pipeliner.call("EVAL", RELEASE_LUA, 1, self._key(event_id), token)
+            await self._batcher.submit(("EVAL", RELEASE_LUA, 1, self._key(event_id), token))
         except RedisError as exc:
             raise self._unavailable(exc) from exc
 

@@ -11,16 +11,16 @@ acquire the same event.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import anyio.to_thread
 
+from trove_webhooks._batching import LoopBatcher
 from trove_webhooks._urls import safe_identifier, split_options
 from trove_webhooks.errors import StoreUnavailableError
 from trove_webhooks.stores.base import (
@@ -147,8 +147,10 @@ class _SQLiteBase:
             self._busy_timeout = BUSY_TIMEOUT_MS
         return self._connection
 
-    def _transaction(self, work: Callable[[sqlite3.Connection], T], wait: bool = True) -> T:
-        """Run ``work`` — single write statements, each atomic on its own (autocommit).
+    def _transaction(
+        self, works: Sequence[Callable[[sqlite3.Connection], Any]], wait: bool = True
+    ) -> list[Any]:
+        """Run ``works`` in one write transaction: one commit for all of them.
 
         ``wait=False`` is the event loop's fast path: it never blocks — if this process's
         connection or the file's write lock is busy it raises ``_Busy`` at once, and the
@@ -160,11 +162,18 @@ class _SQLiteBase:
             conn = self._conn()
             self._set_busy_timeout(conn, BUSY_TIMEOUT_MS if wait else 0)
             try:
-                return work(conn)
+                conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 if not wait and ("locked" in str(exc) or "busy" in str(exc)):
                     raise _Busy from exc
                 raise
+            try:
+                results = [work(conn) for work in works]
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return results
         except sqlite3.Error as exc:  # locked past the busy timeout, disk full, file gone
             raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
         finally:
@@ -175,9 +184,9 @@ class _SQLiteBase:
             conn.execute(f"PRAGMA busy_timeout={milliseconds}")
             self._busy_timeout = milliseconds
 
-    # --- the operations, sync; the async twin runs them in a worker thread -----------------
+    # --- the operations, as units of work for a transaction ---------------------------------
 
-    def _claim(self, event_id: str, lease_seconds: float, wait: bool = True) -> Claim:
+    def _claim_work(self, event_id: str, lease_seconds: float) -> Callable[[Any], Claim]:
         token = new_token()
         now = self._clock()
 
@@ -187,17 +196,14 @@ class _SQLiteBase:
             ).fetchone()
             if row is not None:
                 return Claim(ClaimStatus.ACQUIRED, token)
-            current = conn.execute(self._state_sql, (event_id,)).fetchone()
-            if current is None:  # released in between: the sender may simply retry
-                return Claim(ClaimStatus.IN_FLIGHT, retry_after=1.0)
-            state, expires_at = current
+            state, expires_at = conn.execute(self._state_sql, (event_id,)).fetchone()
             if state == "done":
                 return Claim(ClaimStatus.DONE)
             return Claim(ClaimStatus.IN_FLIGHT, retry_after=expires_at - now)
 
-        return self._transaction(work, wait)
+        return work
 
-    def _complete(self, event_id: str, token: str, wait: bool = True) -> None:
+    def _complete_work(self, event_id: str, token: str) -> Callable[[Any], None]:
         now = self._clock()
 
         def work(conn: sqlite3.Connection) -> None:
@@ -206,10 +212,10 @@ class _SQLiteBase:
             if self._writes % SWEEP_EVERY == 0:
                 conn.execute(self._sweep_sql, (now,))
 
-        self._transaction(work, wait)
+        return work
 
-    def _release(self, event_id: str, token: str, wait: bool = True) -> None:
-        self._transaction(lambda conn: conn.execute(self._release_sql, (event_id, token)), wait)
+    def _release_work(self, event_id: str, token: str) -> Callable[[Any], None]:
+        return lambda conn: conn.execute(self._release_sql, (event_id, token)) and None
 
     def _ping(self) -> None:
         with self._lock:
@@ -226,16 +232,17 @@ class _SQLiteBase:
 
 
 class SQLiteStore(_SQLiteBase):
-    """Sync SQLite store."""
+    """Sync SQLite store: each operation is its own transaction."""
 
     def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
-        return self._claim(event_id, lease_seconds)
+        result: Claim = self._transaction([self._claim_work(event_id, lease_seconds)])[0]
+        return result
 
     def complete(self, event_id: str, token: str) -> None:
-        self._complete(event_id, token)
+        self._transaction([self._complete_work(event_id, token)])
 
     def release(self, event_id: str, token: str) -> None:
-        self._release(event_id, token)
+        self._transaction([self._release_work(event_id, token)])
 
     def ping(self) -> None:
         self._ping()
@@ -245,28 +252,33 @@ class SQLiteStore(_SQLiteBase):
 
 
 class AsyncSQLiteStore(_SQLiteBase):
-    """Async SQLite store.
+    """Async SQLite store: concurrent operations share one transaction (group commit).
 
-    An uncontended write takes microseconds, less than a hop to a worker thread, so each
-    operation first runs right on the event loop without waiting for any lock; only when the
+    An uncontended transaction takes microseconds, less than a hop to a worker thread, so a
+    batch first runs right on the event loop without waiting for any lock; only when the
     database is busy (another thread or process writing) does it move to a worker thread and
     wait there, never on the loop.
     """
 
-    async def _run(self, operation: Callable[..., T], *args: Any) -> T:
+    def __init__(self, path: str, **options: Any) -> None:
+        super().__init__(path, **options)
+        self._batcher: LoopBatcher[Callable[[Any], Any]] = LoopBatcher(self._commit)
+
+    async def _commit(self, works: list[Callable[[Any], Any]]) -> list[Any]:
         try:
-            return operation(*args, False)
+            return self._transaction(works, False)
         except _Busy:
-            return await anyio.to_thread.run_sync(functools.partial(operation, *args, True))
+            return await anyio.to_thread.run_sync(self._transaction, works, True)
 
     async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
-        return await self._run(self._claim, event_id, lease_seconds)
+        result: Claim = await self._batcher.submit(self._claim_work(event_id, lease_seconds))
+        return result
 
     async def complete(self, event_id: str, token: str) -> None:
-        await self._run(self._complete, event_id, token)
+        await self._batcher.submit(self._complete_work(event_id, token))
 
     async def release(self, event_id: str, token: str) -> None:
-        await self._run(self._release, event_id, token)
+        await self._batcher.submit(self._release_work(event_id, token))
 
     async def ping(self) -> None:
         await anyio.to_thread.run_sync(self._ping)
