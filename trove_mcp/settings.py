@@ -19,7 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DEFAULT_BASE_URL", "Settings", "SettingsError", "load_settings"]
+__all__ = [
+    "API_KEY_PATTERN",
+    "BAD_API_KEY",
+    "DEFAULT_BASE_URL",
+    "NAMESPACE_PATTERN",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
 
 DEFAULT_BASE_URL = "https://api.trovefiles.dev"
 ENV_API_KEY = "TROVE_API_KEY"
@@ -27,6 +35,14 @@ ENV_NAMESPACE = "TROVE_NAMESPACE"
 ENV_BASE_URL = "TROVE_BASE_URL"
 # CONTRACT D5: what the server accepts as a namespace name.
 NAMESPACE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# What an API key can be: printable ASCII without spaces. Anything else cannot travel in an
+# Authorization header, and the HTTP library's refusal quotes the header, key and all, into
+# an error the model (and the host's log) would read.
+API_KEY_PATTERN = re.compile(r"[!-~]+")
+BAD_API_KEY = (
+    "contains spaces, control or non-ASCII characters (a copy-paste slip?); "
+    "copy the key again — it is not shown here"
+)
 
 
 class SettingsError(Exception):
@@ -46,6 +62,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.api_key.strip():
             raise SettingsError("the API key is empty")
+        if not API_KEY_PATTERN.fullmatch(self.api_key):
+            raise SettingsError(f"the API key {BAD_API_KEY}")
         if not NAMESPACE_PATTERN.fullmatch(self.namespace):
             raise SettingsError(
                 f"namespace {self.namespace!r} is not valid: use 1-64 letters, digits, '.', '_' "

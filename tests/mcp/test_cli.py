@@ -247,3 +247,14 @@ def test_serve_without_configuration_exits_2(machine: Path, trove_home: str) -> 
     result = trove("mcp", "serve")
     assert result.exit_code == 2
     assert "no profile named 'default'" in result.stderr
+
+
+def test_a_profile_key_no_http_header_can_carry_is_refused_unechoed(machine: Path) -> None:
+    Config().save(
+        Profile(name="pasted", api_key=KEY + "\n" + KEY, workspace_id="ws-0123456789abcdef")
+    )
+    result = trove("mcp", "install", "--client", "cursor", "--profile", "pasted", "-n", "a")
+    assert result.exit_code == 1
+    assert "profile 'pasted' holds an API key that contains spaces, control" in result.stderr
+    assert KEY not in result.output
+    assert not (machine / ".cursor").exists()

@@ -107,3 +107,13 @@ def test_an_unknown_profile_names_the_saved_ones(tmp_path: Path) -> None:
     save_profile(path, namespace="a")
     with pytest.raises(SettingsError, match=r"no profile named 'home' \(saved profiles: work\)"):
         load_settings(profile="home", env={}, config_path=path)
+
+
+@pytest.mark.parametrize(
+    "bad", ["trove-sk-abc\ndef", "trove-sk-abc def", "trove-sk-abcé", "trove-sk-abc\x00"]
+)
+def test_a_key_no_http_header_can_carry_is_refused_without_being_echoed(bad: str) -> None:
+    """httpx's refusal of such a header quotes it, key and all, into the tool's error."""
+    with pytest.raises(SettingsError, match="copy the key again") as caught:
+        load_settings(env={"TROVE_API_KEY": bad, "TROVE_NAMESPACE": "a"})
+    assert "trove-sk-abc" not in str(caught.value)

@@ -100,13 +100,17 @@ def install_command(
     import importlib.util
 
     from trove_mcp.install import Host, build_entry, detect, install_client, minted_key_id
-    from trove_mcp.settings import NAMESPACE_PATTERN
+    from trove_mcp.settings import API_KEY_PATTERN, BAD_API_KEY, NAMESPACE_PATTERN
 
     if importlib.util.find_spec("mcp") is None:
         raise CLIError(MISSING_EXTRA.format(python=sys.executable))
     if profile_name:
         app.profile_name = profile_name
     profile = app.profile()
+    if not API_KEY_PATTERN.fullmatch(profile.api_key):
+        raise CLIError(
+            f"profile '{profile.name}' holds an API key that {BAD_API_KEY}; run `trove login` again"
+        )
     ns = app.namespace(namespace, profile)
     if not NAMESPACE_PATTERN.fullmatch(ns):
         raise CLIError(f"invalid namespace {ns!r}: use 1-64 letters, digits, '.', '_' or '-'")
