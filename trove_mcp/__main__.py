@@ -35,9 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"HTTP port ({DEFAULT_PORT})"
+        "--port", type=port_number, default=DEFAULT_PORT, help=f"HTTP port ({DEFAULT_PORT})"
     )
     return parser
+
+
+def port_number(text: str) -> int:
+    """A port to listen on, checked here: past 65535 the socket layer fails with a traceback."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not between 1 and 65535")
+    return port
 
 
 def main(argv: list[str] | None = None) -> None:

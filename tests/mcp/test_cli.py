@@ -258,3 +258,9 @@ def test_a_profile_key_no_http_header_can_carry_is_refused_unechoed(machine: Pat
     assert "profile 'pasted' holds an API key that contains spaces, control" in result.stderr
     assert KEY not in result.output
     assert not (machine / ".cursor").exists()
+
+
+def test_serve_refuses_a_port_out_of_range(machine: Path) -> None:
+    result = trove("mcp", "serve", "--http", "--port", "70000")
+    assert result.exit_code == 2
+    assert "70000 is not in the range 1<=x<=65535" in result.stderr

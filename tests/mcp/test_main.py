@@ -67,3 +67,16 @@ def test_http_options_are_documented(flag: str) -> None:
     from trove_mcp.__main__ import build_parser
 
     assert flag in build_parser().format_help()
+
+
+@pytest.mark.parametrize(
+    ("port", "reason"), [("70000", "not between 1 and 65535"), ("x", "invalid port 'x'")]
+)
+def test_a_port_out_of_range_is_a_usage_error_not_a_traceback(port: str, reason: str) -> None:
+    result = run(
+        "--http", "--port", port, env={"TROVE_API_KEY": "trove-sk-x", "TROVE_NAMESPACE": "a"}
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr

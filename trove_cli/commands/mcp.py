@@ -234,7 +234,9 @@ def status_command(app: App, server_name: str, as_json: bool) -> None:
 @namespace_option("Namespace to serve (default: TROVE_NAMESPACE, then the profile's).")
 @click.option("--http", is_flag=True, help="Serve streamable HTTP at http://HOST:PORT/mcp.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="HTTP bind address.")
-@click.option("--port", default=8765, show_default=True, type=int, help="HTTP port.")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="HTTP port."
+)
 @click.pass_obj
 def serve_command(app: App, namespace: str | None, http: bool, host: str, port: int) -> None:
     """Run the MCP server here (stdio by default), as a client would start it.
