@@ -27,5 +27,14 @@ def relative_path(path: str) -> str:
 
 
 def file_url(path: str) -> str:
-    """The ``/files/{path}`` URL, percent-encoded so ``?``, ``#`` and spaces survive."""
-    return "/files/" + quote(relative_path(path), safe="/")
+    """The ``/files/{path}`` URL, percent-encoded so ``?``, ``#`` and spaces survive.
+
+    ``.`` and ``..`` segments are encoded too: left literal, the URL layer would resolve them
+    and send the request to another route (``../v1/me`` → ``GET /v1/me``); encoded, they
+    reach ``/files`` and the server judges the path exactly as it does for ``/write``.
+    """
+    segments = relative_path(path).split("/")
+    return "/files/" + "/".join(_DOT_SEGMENTS.get(s) or quote(s, safe="") for s in segments)
+
+
+_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
