@@ -1,6 +1,7 @@
 """Reading and rewriting a client's JSON config without ever losing what was there.
 
-* A missing or blank file reads as ``{}``.
+* A missing or blank file reads as ``{}``; a UTF-8 byte-order mark is allowed (and not
+  written back).
 * A file that is not JSON, or JSON that is not an object, is refused with ``ConfigFileError``
   and left byte-for-byte untouched (VS Code's ``mcp.json`` may hold comments, which JSON
   does not allow: we would rather refuse than rewrite them away).
@@ -42,7 +43,9 @@ def backup_path(path: Path) -> Path:
 def read_config(path: Path) -> dict[str, Any]:
     """The file's JSON object; ``{}`` when it does not exist or is blank."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows editors (Notepad) start a saved file with a byte-order mark,
+        # which json.loads refuses although the file is valid JSON.
+        text = path.read_text(encoding="utf-8-sig")
     except (FileNotFoundError, NotADirectoryError):
         return {}
     except (OSError, UnicodeDecodeError) as exc:

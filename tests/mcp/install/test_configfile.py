@@ -22,6 +22,12 @@ def test_a_blank_file_reads_as_an_empty_object(tmp_path: Path) -> None:
     assert read_config(path) == {}
 
 
+def test_a_file_saved_with_a_byte_order_mark_reads_as_its_json(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_bytes(b'\xef\xbb\xbf{"mcpServers": {"other": {"command": "npx"}}}')
+    assert read_config(path) == {"mcpServers": {"other": {"command": "npx"}}}
+
+
 def test_invalid_json_is_refused_with_its_position(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text('{\n  // my servers\n  "mcpServers": {}\n}\n')
