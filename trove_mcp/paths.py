@@ -34,7 +34,7 @@ def workspace_path(path: str, *, allow_root: bool = False) -> str:
         if rel.startswith(prefix) and _in_workspace(rel[len(prefix) :]):
             rel = rel[len(prefix) :]
             break
-    if rel.startswith(("/", "~")):
+    if rel.startswith("/") or rel == "~" or rel.startswith("~/"):
         raise PathError(
             f"{path!r} is outside the workspace. Tool paths are relative to the namespace "
             f"root, e.g. workspace/notes.md (the shell sees it as {MOUNT_POINT}/workspace/"

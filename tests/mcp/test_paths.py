@@ -20,6 +20,7 @@ from trove_mcp.paths import PathError, workspace_path
         (".trove/init.sh", "workspace/.trove/init.sh"),
         ("workspace/dir/", "workspace/dir"),
         ("workspace/with space/é.txt", "workspace/with space/é.txt"),
+        ("~draft.md", "workspace/~draft.md"),
     ],
 )
 def test_spellings_of_a_workspace_file(given: str, expected: str) -> None:
@@ -44,6 +45,7 @@ def test_the_workspace_root_is_only_a_directory_to_list(given: str) -> None:
         "/etc/passwd",
         "/trove/other",
         "~/x",
+        "~",
     ],
 )
 def test_paths_outside_the_workspace_are_refused(given: str) -> None:
