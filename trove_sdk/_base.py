@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar, Union
@@ -209,8 +210,8 @@ class HTTPBase:
         max_retries: int,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
-        if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
-            raise ValueError("api_key must be a non-empty string")
+        if api_key is not None:
+            api_key = _checked_key(api_key)
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         self._base_url = base_url.rstrip("/")
@@ -286,6 +287,23 @@ class HTTPBase:
         if delay is None or (call.upload is not None and not call.upload.rewind()):
             raise final from (outcome if isinstance(outcome, Exception) else None)
         return delay
+
+
+# What a bearer token may contain once surrounding whitespace is gone: printable ASCII.
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+def _checked_key(api_key: object) -> str:
+    """The key to send; never echoes it in the error, which may end up in a log."""
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise ValueError("api_key must be a non-empty string")
+    key = api_key.strip()  # a trailing newline from a file or a paste is not part of it
+    if not _KEY_CHARS.fullmatch(key):
+        raise ValueError(
+            "api_key contains a space, control or non-ASCII character, which no key has "
+            "(was it copied with extra text?)"
+        )
+    return key
 
 
 def translate_transport_error(exc: httpx.TransportError, url: str) -> TroveError:

@@ -18,7 +18,8 @@ def no_requests() -> Any:
     """A router with no routes: any request fails the test."""
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         yield router
-    assert router.calls.call_count == 0
+        # Inside the block: respx forgets its calls when the mock is left.
+        assert router.calls.call_count == 0
 
 
 @pytest.mark.parametrize(
@@ -83,3 +84,22 @@ def test_an_empty_api_key_is_refused() -> None:
 def test_a_workspace_id_without_the_ws_prefix_is_refused() -> None:
     with pytest.raises(ValueError, match="ws-"):
         TroveAdminClient("k", "d69634745de7ce97")
+
+
+@pytest.mark.parametrize(
+    "key", ["trove-sk-abc\ndef", "trove-sk-abc def", "trove-sk-äbc", "trove-sk-\x00abc"]
+)
+def test_an_api_key_that_cannot_be_a_header_is_refused_without_echoing_it(key: str) -> None:
+    with pytest.raises(ValueError, match="api_key") as caught:
+        TroveClient(key, "ns")
+    assert "abc" not in str(caught.value)
+
+
+def test_whitespace_around_an_api_key_is_not_sent() -> None:
+    with (
+        respx.mock(base_url=BASE) as router,
+        TroveClient(" trove-sk-abc\n", "ns", base_url=BASE) as client,
+    ):
+        me = router.get("/v1/me").respond(200, json={"workspace_id": "ws-1"})
+        client.me()
+        assert me.calls.last.request.headers["authorization"] == "Bearer trove-sk-abc"
