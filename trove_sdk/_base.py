@@ -214,6 +214,15 @@ class HTTPBase:
             api_key = _checked_key(api_key)
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
+        # Caught here rather than on the first request, where httpx reports it as a failure
+        # to connect. Not echoed: a URL may carry credentials.
+        if not isinstance(base_url, str) or not base_url.lower().startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError(
+                "base_url must be an http:// or https:// URL (a local server: "
+                "http://127.0.0.1:8000)"
+            )
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._retry = RetryPolicy(max_retries=max_retries)

@@ -58,8 +58,8 @@ D = TypeVar("D")
 C = TypeVar("C", bound="RuntimeOps")
 
 _BOOTSTRAP_RECENT = 10
-# Header values must not smuggle a second header in.
-_BAD_NAMESPACE = re.compile(r"[\x00-\x1f\x7f]")
+# Header values must not smuggle a second header in, and httpx sends them as ASCII.
+_BAD_NAMESPACE = re.compile(r"[^\x20-\x7e]")
 ProgressCallback = Callable[[int, "int | None"], object]
 
 
@@ -85,7 +85,10 @@ class RuntimeOps(EventsOps):
 
     def _setup_runtime(self, namespace: str, workspace_id: str | None) -> None:
         if not isinstance(namespace, str) or not namespace or _BAD_NAMESPACE.search(namespace):
-            raise ValueError(f"namespace must be a non-empty name, got {namespace!r}")
+            raise ValueError(
+                f"namespace must be a non-empty ASCII name without control characters, "
+                f"got {namespace!r}"
+            )
         self._namespace = namespace
         self._workspace_id = workspace_id
 

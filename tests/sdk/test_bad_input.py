@@ -70,7 +70,7 @@ def test_admin_bad_arguments(
         call(client)
 
 
-@pytest.mark.parametrize("namespace", ["", "a\nX-Evil: 1", "tab\there"])
+@pytest.mark.parametrize("namespace", ["", "a\nX-Evil: 1", "tab\there", "ünï"])
 def test_a_namespace_that_cannot_be_a_header_is_refused(namespace: str) -> None:
     with pytest.raises(ValueError, match="namespace"):
         TroveClient("k", namespace)
@@ -103,3 +103,9 @@ def test_whitespace_around_an_api_key_is_not_sent() -> None:
         me = router.get("/v1/me").respond(200, json={"workspace_id": "ws-1"})
         client.me()
         assert me.calls.last.request.headers["authorization"] == "Bearer trove-sk-abc"
+
+
+@pytest.mark.parametrize("base_url", ["api.trovefiles.dev", "localhost:8000", "ftp://x", ""])
+def test_a_base_url_without_an_http_scheme_is_refused_at_construction(base_url: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        TroveClient("k", "ns", base_url=base_url)
