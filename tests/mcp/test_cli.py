@@ -264,3 +264,52 @@ def test_serve_refuses_a_port_out_of_range(machine: Path) -> None:
     result = trove("mcp", "serve", "--http", "--port", "70000")
     assert result.exit_code == 2
     assert "70000 is not in the range 1<=x<=65535" in result.stderr
+
+
+def test_install_json_prints_one_object_with_a_row_per_client(machine: Path) -> None:
+    cursor = machine / ".cursor" / "mcp.json"
+    cursor.parent.mkdir()
+    cursor.write_text("{broken")
+    result = trove("mcp", "install", "--client", "windsurf", "--client", "cursor", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert (data["server_name"], data["profile"], data["namespace"]) == (
+        "trove",
+        "default",
+        "alice",
+    )
+    windsurf, broken = data["clients"]
+    assert windsurf == {
+        "client": "windsurf",
+        "label": "Windsurf",
+        "path": str(machine / ".codeium" / "windsurf" / "mcp_config.json"),
+        "ok": True,
+        "changed": True,
+        "message": "wrote 'trove'",
+        "backup": None,
+        "key_id": None,
+    }
+    assert (broken["client"], broken["ok"], broken["changed"]) == ("cursor", False, False)
+    assert "is not valid JSON" in broken["message"]
+    assert "✗ Cursor" in result.stderr
+    assert KEY not in result.stdout
+
+
+def test_uninstall_json_reports_each_client(machine: Path) -> None:
+    trove("mcp", "install", "--client", "cursor")
+    result = trove("mcp", "uninstall", "--client", "cursor", "--client", "windsurf", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [
+        (r["client"], r["changed"], r["message"], r["key_revoked"]) for r in data["clients"]
+    ] == [
+        ("cursor", True, "removed 'trove'", False),
+        ("windsurf", False, "'trove' not present", False),
+    ]
+    assert data["clients"][0]["backup"] == str(machine / ".cursor" / "mcp.json.bak")
+
+
+def test_uninstall_json_with_nothing_configured_is_an_empty_list(machine: Path) -> None:
+    result = trove("mcp", "uninstall", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"server_name": "trove", "clients": []}

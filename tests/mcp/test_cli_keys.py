@@ -191,3 +191,16 @@ def test_reinstalling_with_mint_key_revokes_the_key_it_replaces(
     assert f"revoked {first}, replaced" in result.stderr
     active = {k.key_id for k in admin_client.list_keys()}
     assert second in active and first not in active
+
+
+def test_uninstall_json_says_which_minted_keys_it_revoked(
+    home: Path, trove_server: Any, namespace: str, admin_client: TroveAdminClient
+) -> None:
+    save(trove_server, trove_server.admin_key)
+    trove("mcp", "install", "--client", "cursor", "-n", namespace, "--mint-key")
+    key_id = entry_env(home)["TROVE_KEY_ID"]
+    result = trove("mcp", "uninstall", "--revoke-key", "--json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["clients"]
+    assert (row["client"], row["key_id"], row["key_revoked"]) == ("cursor", key_id, True)
+    assert key_id not in {k.key_id for k in admin_client.list_keys()}

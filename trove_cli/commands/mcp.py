@@ -9,7 +9,7 @@ others; the exit code is 1 when any failed.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -79,6 +79,7 @@ def mcp_group() -> None:
     help="Mint a key locked to the namespace for each client (needs an admin profile) "
     "instead of copying the profile's key.",
 )
+@json_option("Print the result per client as JSON (the API key is never in it).")
 @click.pass_obj
 def install_command(
     app: App,
@@ -87,6 +88,7 @@ def install_command(
     server_name: str,
     profile_name: str | None,
     mint_key: bool,
+    as_json: bool,
 ) -> None:
     """Add the Trove server to MCP clients' configs.
 
@@ -125,6 +127,7 @@ def install_command(
 
     out = app.output
     failed = wrote = False
+    rows = []
     for key in dict.fromkeys(targets):
         minted = _mint(app, key, ns) if mint_key else None
         entry = build_entry(
@@ -136,7 +139,8 @@ def install_command(
         outcome = install_client(key, entry, name=server_name, host=host)
         if not outcome.ok and minted is not None:
             _revoke_quietly(app, minted.key_id)
-        failed |= _report(app, outcome, f"{outcome.message} → {outcome.path}")
+        failed |= _report(app, outcome, f"{outcome.message} → {outcome.path}", quiet=as_json)
+        rows.append(outcome.to_json())
         wrote |= outcome.changed
         if outcome.ok and minted is not None:
             out.note(f"    key {minted.key_id} minted for {outcome.label}, locked to {ns}")
@@ -149,6 +153,10 @@ def install_command(
                 f"    {outcome.path.name} now holds an API key: keep it out of version "
                 "control (.gitignore), or use --mint-key for a key you can revoke alone"
             )
+    if as_json:
+        out.json(
+            {"server_name": server_name, "profile": profile.name, "namespace": ns, "clients": rows}
+        )
     out.note(f"profile={profile.name}  namespace={ns}  workspace={profile.workspace_id or '-'}")
     if wrote:
         out.warn(restart_hint())
@@ -166,9 +174,10 @@ def install_command(
     help="Revoke keys that `install --mint-key` minted for these clients "
     "(default: ask on a terminal, keep otherwise).",
 )
+@json_option("Print the result per client as JSON.")
 @click.pass_obj
 def uninstall_command(
-    app: App, clients: tuple[str, ...], server_name: str, revoke: bool | None
+    app: App, clients: tuple[str, ...], server_name: str, revoke: bool | None, as_json: bool
 ) -> None:
     """Remove the Trove server from MCP clients' configs (other servers stay)."""
     from trove_mcp.install import Host, status, uninstall_client
@@ -179,17 +188,24 @@ def uninstall_command(
     else:
         targets = [row.client for row in status(name=server_name, host=host) if row.configured]
         if not targets:
+            if as_json:
+                app.output.json({"server_name": server_name, "clients": []})
             app.output.info(f"no client has a '{server_name}' server configured")
             return
     failed = False
-    minted: list[tuple[str, str]] = []
+    rows: list[dict[str, Any]] = []
+    minted: list[tuple[dict[str, Any], str, str]] = []
     for key in dict.fromkeys(targets):
         outcome = uninstall_client(key, name=server_name, host=host)
-        failed |= _report(app, outcome, f"{outcome.message} from {outcome.path}")
+        failed |= _report(app, outcome, f"{outcome.message} from {outcome.path}", quiet=as_json)
+        row = {**outcome.to_json(), "key_revoked": False}
+        rows.append(row)
         if outcome.minted_key_id:
-            minted.append((outcome.label, outcome.minted_key_id))
-    for label, key_id in minted:
-        _offer_revoke(app, label, key_id, revoke)
+            minted.append((row, outcome.label, outcome.minted_key_id))
+    for row, label, key_id in minted:
+        row["key_revoked"] = _offer_revoke(app, label, key_id, revoke, quiet=as_json)
+    if as_json:
+        app.output.json({"server_name": server_name, "clients": rows})
     if failed:
         raise click.exceptions.Exit(1)
 
@@ -255,17 +271,18 @@ def serve_command(app: App, namespace: str | None, http: bool, host: str, port: 
     run(profile=profile, namespace=namespace, http=http, host=host, port=port)
 
 
-def _report(app: App, outcome: Outcome, done: str) -> bool:
-    """Print one client's line; True when it failed."""
+def _report(app: App, outcome: Outcome, done: str, *, quiet: bool = False) -> bool:
+    """Print one client's line (on stderr only, when ``quiet``: --json prints the data);
+    True when it failed."""
     if not outcome.ok:
         app.output.error(f"✗ {outcome.label}: {outcome.message}")
         return True
-    if outcome.changed:
+    if not quiet and outcome.changed:
         app.output.result(f"✓ {outcome.label}: {done}")
-        if outcome.backup is not None:
-            app.output.note(f"    previous file kept as {outcome.backup}")
-    else:
+    elif not quiet:
         app.output.out.line(f"- {outcome.label}: {done}", fg="bright_black")
+    if outcome.backup is not None:
+        app.output.note(f"    previous file kept as {outcome.backup}")
     return False
 
 
@@ -343,7 +360,11 @@ def _revoke_quietly(app: App, key_id: str, *, done: str | None = None) -> None:
         app.output.note(done)
 
 
-def _offer_revoke(app: App, label: str, key_id: str, revoke: bool | None) -> None:
+def _offer_revoke(
+    app: App, label: str, key_id: str, revoke: bool | None, *, quiet: bool = False
+) -> bool:
+    """Revoke a key minted for an uninstalled client if asked (or the user agrees); True when
+    the key is revoked now, or already was."""
     from trove_sdk import TroveNotFoundError
 
     if revoke is None:
@@ -352,14 +373,16 @@ def _offer_revoke(app: App, label: str, key_id: str, revoke: bool | None) -> Non
                 f"    {label} used key {key_id}, minted for it; revoke it with "
                 f"`trove keys revoke {key_id}` (or pass --revoke-key)"
             )
-            return
+            return False
         revoke = click.confirm(f"revoke key {key_id}, minted for {label}?", default=True, err=True)
     if not revoke:
-        return
+        return False
     try:
         with app.admin() as admin:
             admin.revoke_key(key_id)
     except TroveNotFoundError:
         app.output.note(f"    key {key_id} was already revoked")
-        return
-    app.output.result(f"revoked {key_id}", fg="red")
+        return True
+    if not quiet:
+        app.output.result(f"revoked {key_id}", fg="red")
+    return True

@@ -82,6 +82,19 @@ class Outcome:
         """The ``--mint-key`` key of the entry written or removed, if it has one."""
         return minted_key_id(self.entry)
 
+    def to_json(self) -> dict[str, Any]:
+        """One row of ``trove mcp install|uninstall --json``; the API key is never in it."""
+        return {
+            "client": self.client,
+            "label": self.label,
+            "path": str(self.path),
+            "ok": self.ok,
+            "changed": self.changed,
+            "message": self.message,
+            "backup": None if self.backup is None else str(self.backup),
+            "key_id": self.minted_key_id,
+        }
+
 
 def minted_key_id(entry: dict[str, Any] | None) -> str | None:
     env = (entry or {}).get("env")
