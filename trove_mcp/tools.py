@@ -109,7 +109,11 @@ async def trove_read(path: PathArg, ctx: WorkspaceContext) -> Annotated[CallTool
         modified_at=info.modified_at,
     )
     note = ""
-    if info.truncated:
+    if not info.content:
+        # With no text block at all, hosts show "no output" and the model cannot tell an
+        # empty file from a failed read.
+        note = f"[{info.path} is empty]"
+    elif info.truncated:
         note = (
             f"[truncated: showing the first 1 MiB of {info.size_bytes} bytes; read further "
             f"with trove_exec, e.g. `tail -c +{ONE_MIB + 1} {info.path} | head -c {ONE_MIB}`]"

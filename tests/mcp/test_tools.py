@@ -189,6 +189,19 @@ async def test_write_replaces_an_existing_file(connect: Connect) -> None:
     assert text_of(result) == "second"
 
 
+async def test_reading_an_empty_file_says_it_is_empty(connect: Connect) -> None:
+    async with connect() as session:
+        await session.call_tool("trove_write", {"path": "empty.txt", "content": ""})
+        result = await session.call_tool("trove_read", {"path": "empty.txt"})
+    assert not result.is_error
+    assert text_of(result) == "[workspace/empty.txt is empty]"
+    assert result.structured_content is not None
+    assert (result.structured_content["content"], result.structured_content["size_bytes"]) == (
+        "",
+        0,
+    )
+
+
 async def test_reading_a_binary_file_suggests_exec_with_base64(
     connect: Connect, client: TroveClient
 ) -> None:
