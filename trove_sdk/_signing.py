@@ -16,7 +16,7 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from trove_sdk._events import Event, adopt_event
@@ -43,10 +43,18 @@ Secrets = str | Sequence[str]
 
 
 def _keys(secret: Secrets) -> tuple[bytes, ...]:
-    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    secrets: tuple[object, ...] = ()
+    if isinstance(secret, str):
+        secrets = (secret,)
+    elif isinstance(secret, Iterable):
+        secrets = tuple(secret)
     if not secrets or not all(isinstance(s, str) and s for s in secrets):
-        raise ValueError("a webhook secret must be a non-empty string (or a list of them)")
-    return tuple(s.encode() for s in secrets)
+        # Typically an unset environment variable; the value itself is never echoed.
+        got = "None" if secret is None else "nothing usable"
+        raise ValueError(
+            f"a webhook secret must be a non-empty string (or a list of them), got {got}"
+        )
+    return tuple(str(s).encode() for s in secrets)
 
 
 def _to_bytes(body: object) -> bytes:

@@ -268,6 +268,19 @@ def test_an_empty_secret_is_a_configuration_error_not_a_delivery_error() -> None
         WebhookVerifier([])
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: WebhookVerifier(None),  # type: ignore[arg-type]
+        lambda: verify_webhook(secret=None, body=b"{}", signature_header="t=1,v1=00"),  # type: ignore[arg-type]
+        lambda: sign_webhook(None, b"{}"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_missing_secret_says_so_instead_of_a_bare_type_error(call: Any) -> None:
+    with pytest.raises(ValueError, match=r"secret must be a non-empty string .* got None"):
+        call()
+
+
 @settings(max_examples=300, deadline=None)
 @given(body=st.binary(max_size=512), header=st.text(max_size=200))
 def test_arbitrary_input_returns_an_event_or_raises_signature_error(
