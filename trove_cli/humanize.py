@@ -56,7 +56,10 @@ def parse_iso(text: str) -> datetime:
     moment = datetime.fromisoformat(raw)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-02:00 is in the year 10000 once in UTC
+        raise ValueError(f"{text!r} is out of the range of dates") from None
 
 
 def parse_timestamp(text: str | None) -> datetime | None:

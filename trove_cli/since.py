@@ -29,7 +29,10 @@ def parse_duration(text: str) -> timedelta:
     chunks = _CHUNK.findall(raw)
     if not chunks or "".join(n + u for n, u in chunks) != raw:
         raise ValueError(f"{text!r} is not a duration like 30s, 5m, 2h, 1d or 1h30m")
-    return timedelta(seconds=sum(int(n) * _UNIT_SECONDS[u] for n, u in chunks))
+    try:
+        return timedelta(seconds=sum(int(n) * _UNIT_SECONDS[u] for n, u in chunks))
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any duration this tool can count") from None
 
 
 def parse_since(text: str, *, now: datetime | None = None) -> datetime:
@@ -46,9 +49,13 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a valid ISO timestamp ({exc})") from None
     try:
-        return now - parse_duration(raw)
+        ago = parse_duration(raw)
     except ValueError:
         raise ValueError(f"expected {_FORMS}, got {text!r}") from None
+    try:
+        return now - ago
+    except OverflowError:
+        raise ValueError(f"{text!r} reaches back before the year 1") from None
 
 
 class SinceParam(click.ParamType):

@@ -60,3 +60,8 @@ def test_event_times_show_the_date_only_when_not_today() -> None:
     other = short_time("2026-04-28T11:59:00.000Z", now=now)
     assert len(today) == 8 and today.count(":") == 2
     assert len(other) == 14 and other[2] == "-"
+
+
+def test_a_timestamp_that_leaves_the_calendar_in_utc_is_shown_raw() -> None:
+    """A server's odd offset must not crash a listing: the raw text is shown instead."""
+    assert format_local("9999-12-31T23:00:00-02:00") == "9999-12-31T23:00:00-02:00"

@@ -79,3 +79,24 @@ def test_the_click_type_turns_a_bad_value_into_a_usage_error_naming_it() -> None
     assert result.exit_code == 2
     assert "Invalid value for '--since'" in result.stderr
     assert "'5x'" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["99999999999d", "9999999d", "99999999999999999999s"])
+def test_a_duration_too_long_to_count_is_refused_not_crashed_on(text: str) -> None:
+    with pytest.raises(ValueError, match=repr(text)):
+        parse_since(text, now=NOW)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:00:00-02:00", "0001-01-01T00:00:00+01:00"])
+def test_a_timestamp_outside_the_calendar_once_in_utc_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a valid ISO timestamp"):
+        parse_since(text, now=NOW)
+
+
+def test_a_huge_since_on_the_command_line_is_a_usage_error(trove_home: str) -> None:
+    from tests.cli.runner import invoke
+
+    result = invoke("events", "list", "--since", "99999999999d")
+    assert result.exit_code == 2
+    assert "Invalid value for '--since'" in result.stderr
+    assert "OverflowError" not in result.stderr

@@ -161,6 +161,12 @@ def test_a_malformed_grace_is_a_usage_error(admin: Trove, hook: dict[str, Any]) 
     assert "Invalid value for --grace" in result.stderr
 
 
+def test_a_grace_too_long_to_count_is_a_usage_error(admin: Trove, hook: dict[str, Any]) -> None:
+    result = admin("webhooks", "rotate-secret", hook["webhook_id"], "--grace", "99999999999d")
+    assert result.exit_code == 2
+    assert "Invalid value for --grace" in result.stderr
+
+
 def test_unknown_webhooks_are_not_found(admin: Trove) -> None:
     for args in (["delete", "wh-000000000000", "-y"], ["test", "wh-000000000000"]):
         result = admin("webhooks", *args)
