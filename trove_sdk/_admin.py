@@ -51,6 +51,13 @@ class _Unchanged:
 UNCHANGED: Any = _Unchanged()  # update_webhook: leave this field as it is
 
 
+def _event_names(names: str | Iterable[str]) -> list[str]:
+    """A list of event type names. A plain string is one name (or a comma-separated few),
+    never the list of its characters."""
+    items = [names] if isinstance(names, str) else list(names)
+    return [n.strip() for item in items for n in item.split(",") if n.strip()]
+
+
 class AdminOps(EventsOps):
     _workspace_id: str
 
@@ -96,7 +103,7 @@ class AdminOps(EventsOps):
     ) -> Op[WebhookCreated]:
         body = {
             "url": url,
-            "events": list(events) if events else ["*"],
+            "events": _event_names(events or ()) or ["*"],
             "namespace": namespace,
             "description": description,
         }
@@ -112,7 +119,9 @@ class AdminOps(EventsOps):
 
     def _update_webhook_op(self, webhook_id: str, changes: dict[str, Any]) -> Op[WebhookMetadata]:
         body = {
-            k: (list(v) if k == "events" else v) for k, v in changes.items() if v is not UNCHANGED
+            k: (_event_names(v) if k == "events" else v)
+            for k, v in changes.items()
+            if v is not UNCHANGED
         }
         if not body:
             raise ValueError("update_webhook needs at least one field to change")
@@ -155,7 +164,7 @@ class AdminOps(EventsOps):
     ) -> Op[ReplayResult]:
         body: dict[str, Any] = {"since": _since_param(since)}
         if types:
-            body["types"] = [types] if isinstance(types, str) else list(types)
+            body["types"] = _event_names(types)
         call = Call("POST", self._url("webhooks", webhook_id, "replay"), json=body)
         return parse_model((yield call), ReplayResult.from_dict)
 
