@@ -313,3 +313,11 @@ def test_uninstall_json_with_nothing_configured_is_an_empty_list(machine: Path) 
     result = trove("mcp", "uninstall", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"server_name": "trove", "clients": []}
+
+
+@pytest.mark.parametrize("name", ["", "  ", " trove", "tro\nve"])
+def test_a_blank_or_untidy_server_name_is_a_usage_error(machine: Path, name: str) -> None:
+    result = trove("mcp", "install", "--client", "cursor", "--name", name)
+    assert result.exit_code == 2
+    assert "is not a usable server name" in result.stderr
+    assert not (machine / ".cursor").exists()

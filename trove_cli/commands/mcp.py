@@ -38,11 +38,24 @@ client_option = click.option(
     help="Client to configure (repeatable). Default: every client found on this machine "
     "(claude-code, being per-project, only when named).",
 )
+
+
+def _server_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A blank name would be written as the key ``""``, which no client shows usefully."""
+    if not value.strip() or value != value.strip() or not value.isprintable():
+        raise click.BadParameter(
+            f"{value!r} is not a usable server name: give a visible name without surrounding "
+            "spaces, e.g. trove or trove-work"
+        )
+    return value
+
+
 name_option = click.option(
     "--name",
     "server_name",
     default="trove",
     show_default=True,
+    callback=_server_name,
     help="The server's name in the client's config.",
 )
 profile_option = click.option(
