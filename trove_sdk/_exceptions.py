@@ -57,7 +57,8 @@ class TroveError(Exception):
         self.detail = message if detail is None else detail
 
     def __str__(self) -> str:
-        if self.request_id:
+        # Servers often quote the id in the detail already; say it once.
+        if self.request_id and self.request_id not in self.message:
             return f"{self.message} (request id {self.request_id})"
         return self.message
 

@@ -81,6 +81,18 @@ def test_the_request_id_is_carried_and_shown() -> None:
     assert "req-42" in str(info.value)
 
 
+def test_a_request_id_already_quoted_in_the_detail_is_shown_once() -> None:
+    with respx.mock(base_url=BASE) as router, _client() as client:
+        router.get("/v1/files").respond(
+            500,
+            json={"detail": "Internal server error (request id req-42)"},
+            headers={"X-Request-Id": "req-42"},
+        )
+        with pytest.raises(TroveServerError) as info:
+            client.list_dir()
+    assert str(info.value) == "Internal server error (request id req-42)"
+
+
 def test_rate_limit_error_carries_retry_after() -> None:
     with respx.mock(base_url=BASE) as router, _client() as client:
         router.post("/v1/exec").respond(
