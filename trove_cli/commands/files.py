@@ -7,6 +7,7 @@ place when complete, so an interrupted download never leaves half a file under t
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,13 @@ def remote_target(local: Path, remote: str | None) -> str:
     if remote.endswith("/"):
         return remote.rstrip("/") + "/" + local.name
     return remote
+
+
+def _make_directories(directory: Path) -> list[Path]:
+    """``mkdir -p directory``; returns the directories it created, outermost first."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    return missing[::-1]
 
 
 @click.command("ls")
@@ -167,7 +175,8 @@ def put_command(
 
 @click.command("get")
 @click.argument("remote")
-@click.argument("local", required=False, type=click.Path(path_type=Path))
+# A str, not a Path: Path("reports/") drops the trailing slash that says "into this directory".
+@click.argument("local", required=False, type=click.Path())
 @namespace_option()
 @click.option("-f", "--force", is_flag=True, help="Overwrite LOCAL if it exists.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Write the bytes to stdout.")
@@ -175,7 +184,7 @@ def put_command(
 def get_command(
     app: App,
     remote: str,
-    local: Path | None,
+    local: str | None,
     namespace: str | None,
     force: bool,
     to_stdout: bool,
@@ -195,19 +204,27 @@ def get_command(
     out = app.output
     basename = rel.rstrip("/").rsplit("/", 1)[-1] or "download"
     target: Path | None = None
+    created: list[Path] = []
     if not to_stdout:
-        target = local or Path(basename)
-        if target.is_dir() or str(local or "").endswith(("/", os.sep)):
+        target = Path(local) if local else Path(basename)
+        if target.is_dir() or (local or "").endswith(("/", os.sep)):
             target = target / basename
         if target.exists() and not force:
             raise CLIError(f"{target} already exists; pass --force to overwrite it")
-        target.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        app.client(namespace, timeout=GET_TIMEOUT) as client,
-        transfer_progress(out.err, f"get {basename}") as progress,
-    ):
-        dest: Any = target if target is not None else out.out.binary
-        result = client.download(rel, dest, progress=progress)
+        created = _make_directories(target.parent)
+    try:
+        with (
+            app.client(namespace, timeout=GET_TIMEOUT) as client,
+            transfer_progress(out.err, f"get {basename}") as progress,
+        ):
+            dest: Any = target if target is not None else out.out.binary
+            result = client.download(rel, dest, progress=progress)
+    except BaseException:
+        # A failed download leaves the disk as it found it: no file, no new directories.
+        for directory in reversed(created):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
     if target is not None:
         out.result(f"downloaded {remote} → {target}  ({format_size(result.bytes_written)})")
     if result.truncated:

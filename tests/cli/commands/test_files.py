@@ -166,6 +166,21 @@ def test_get_into_a_directory_keeps_the_basename(trove: Trove, here: Path) -> No
     assert (here / "downloads" / "a.txt").read_text() == "a"
 
 
+def test_get_into_a_new_directory_named_with_a_slash_keeps_the_basename(
+    trove: Trove, here: Path
+) -> None:
+    trove("write", "workspace/a.txt", "a")
+    result = trove("get", "workspace/a.txt", "reports/2026/")
+    assert result.exit_code == 0, result.output
+    assert (here / "reports" / "2026" / "a.txt").read_text() == "a"
+
+
+def test_a_failed_get_removes_the_directories_it_made(trove: Trove, here: Path) -> None:
+    result = trove("get", "workspace/missing.bin", "new/dir/")
+    assert result.exit_code == 1
+    assert list(here.iterdir()) == []
+
+
 def test_get_stdout_writes_the_raw_bytes(trove: Trove, here: Path) -> None:
     payload = bytes(range(256))
     (here / "b.bin").write_bytes(payload)
