@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 SECRET = "trove-whsec-bench0000000000000000000000000000"
@@ -197,8 +198,15 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(variant: str, option: str, count: int, concurrency: int) -> dict[str, Any]:
-    """Run one server process and one load process; return the load's numbers."""
+    """Run one server process and one load process; return the load's numbers plus the
+    server's CPU time per request (steady under a busy machine, unlike throughput)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": ROOT}
     server = subprocess.Popen(
@@ -206,6 +214,7 @@ def measure(variant: str, option: str, count: int, concurrency: int) -> dict[str
     )
     try:
         wait_listening(port, server)
+        cpu_before = cpu_seconds(server.pid)
         out = subprocess.run(
             [sys.executable, __file__, "load", str(port), str(count), str(concurrency)],
             env=env,
@@ -215,10 +224,13 @@ def measure(variant: str, option: str, count: int, concurrency: int) -> dict[str
             check=True,
             timeout=600,
         ).stdout
+        cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(30)
-    return json.loads(out)
+    result: dict[str, Any] = json.loads(out)
+    result["cpu_us"] = cpu / count * 1e6
+    return result
 
 
 def main() -> None:
@@ -265,8 +277,14 @@ def main() -> None:
             bad = {s: n for s, n in result["statuses"].items() if str(s) != "200"}
             if bad:
                 raise SystemExit(f"{label}: unexpected statuses {bad}")
-            if variant not in results or result["rps"] > results[variant]["rps"]:
-                results[variant] = result
+            best = results.get(variant)
+            if best is None or result["rps"] > best["rps"]:
+                results[variant] = {
+                    **result,
+                    "cpu_us": min(result["cpu_us"], (best or result)["cpu_us"]),
+                }
+            else:
+                best["cpu_us"] = min(best["cpu_us"], result["cpu_us"])
         print(f"  round {round_number}/{args.rounds} done", file=sys.stderr)
     ceiling = results["ceiling"]["rps"]
     flask = results["flask"]["rps"]
@@ -274,14 +292,21 @@ def main() -> None:
         f"\nreceiver throughput: {args.requests} unique signed deliveries per run, "
         f"{args.concurrency} connections, best of {args.rounds} interleaved rounds"
     )
-    columns = ("req/s", "p50 ms", "p99 ms", "vs ceiling", "vs Flask")
-    print(f"{'contender':<38}" + "".join(f"{c:>11}" for c in columns))
+    ceiling_cpu = results["ceiling"]["cpu_us"]
+    columns = ("req/s", "p50 ms", "p99 ms", "vs ceiling", "vs Flask", "CPU µs/req", "CPU ratio")
+    print(f"{'contender':<36}" + "".join(f"{c:>11}" for c in columns))
     for label, variant, _ in contenders:
         r = results[variant]
         print(
-            f"{label:<38}{r['rps']:>11.0f}{r['p50_ms']:>11.2f}{r['p99_ms']:>11.2f}"
+            f"{label:<36}{r['rps']:>11.0f}{r['p50_ms']:>11.2f}{r['p99_ms']:>11.2f}"
             f"{r['rps'] / ceiling:>11.0%}{r['rps'] / flask:>10.2f}x"
+            f"{r['cpu_us']:>11.0f}{ceiling_cpu / r['cpu_us']:>11.0%}"
         )
+    print(
+        "  (CPU ratio: the ceiling's server CPU per request over this one's — the throughput"
+        " share this contender would get on an idle machine; steadier than req/s when the"
+        " machine is shared)"
+    )
     targets = [
         ("memory ≥ 60% of ceiling", results["memory"]["rps"] / ceiling >= 0.60),
         ("SQLite ≥ 40% of ceiling", results["sqlite"]["rps"] / ceiling >= 0.40),
