@@ -70,7 +70,8 @@ def create_app(
         max_body_bytes: larger bodies get 413 without being read.
         lease_seconds: how long a claim guards a running handler (and how long a crashed
             receiver's claim blocks a retry).
-        inbox_options: keyword arguments for the in-process ``InboxWorker``s.
+        inbox_options: keyword arguments for the in-process ``WorkerPool`` (``max_attempts``,
+            ``timeout_seconds``, ``backoff_seconds``, ...).
     """
     if router is None:
         from trove_webhooks.sink import json_lines_router
