@@ -14,6 +14,7 @@ import contextlib
 import io
 import os
 import re
+import secrets
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar, Union
@@ -116,6 +117,17 @@ class Sink:
         dest: str | os.PathLike[str] | IO[bytes],
         progress: Callable[[int, int | None], object] | None = None,
     ) -> None:
+        if isinstance(dest, (str, os.PathLike)):
+            # Checked before the request is sent, so a typo costs no transfer.
+            target = os.path.abspath(os.fspath(dest))
+            if os.path.isdir(target):
+                raise IsADirectoryError(f"download destination {target} is a directory")
+            if not os.path.isdir(os.path.dirname(target)):
+                raise FileNotFoundError(
+                    f"download destination folder {os.path.dirname(target)} does not exist"
+                )
+        elif isinstance(dest, io.TextIOBase):  # type: ignore[unreachable]  # callers are untyped
+            raise TypeError("download needs a file opened in binary mode ('wb')")
         self._dest = dest
         self._progress = progress
         self._file: IO[bytes] | None = None
@@ -137,8 +149,9 @@ class Sink:
         self.truncated = headers.get("x-trove-truncated") == "1"
         if isinstance(self._dest, (str, os.PathLike)):
             target = os.path.abspath(os.fspath(self._dest))
-            self._tmp = f"{target}.part-{os.getpid()}"
-            self._file = open(self._tmp, "wb")  # noqa: SIM115 — closed in finish/abort
+            # Unique per download: two downloads to one destination must not share a temp file.
+            self._tmp = f"{target}.part-{os.getpid()}-{secrets.token_hex(4)}"
+            self._file = open(self._tmp, "xb")  # noqa: SIM115 — closed in finish/abort
         else:
             self._file = self._dest
         if self._progress:
@@ -154,8 +167,14 @@ class Sink:
     def finish(self) -> None:
         if self._tmp is not None and self._file is not None:
             self._file.close()
-            os.replace(self._tmp, os.fspath(self._dest))  # type: ignore[arg-type]
-            self._tmp = None
+            try:
+                os.replace(self._tmp, os.fspath(self._dest))  # type: ignore[arg-type]
+            except OSError:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._tmp)
+                raise
+            finally:
+                self._tmp = None
 
     def abort(self) -> None:
         if self._tmp is not None and self._file is not None:

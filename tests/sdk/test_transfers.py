@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -163,3 +165,65 @@ async def test_async_download(tmp_path: Path) -> None:
             router.get("/files/a.bin").mock(return_value=_download_response(2 * MiB))
             result = await client.download("a.bin", dest)
     assert result.bytes_written == 2 * MiB == dest.stat().st_size
+
+
+def test_two_downloads_to_one_destination_do_not_share_a_temp_file(tmp_path: Path) -> None:
+    dest = tmp_path / "out.bin"
+    started = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+
+    def wait_for_the_other(done: int, total: int | None) -> None:
+        if done == 0:  # both temp files are open before either download finishes
+            started.wait()
+
+    def download(client: TroveClient) -> None:
+        try:
+            client.download("a", dest, progress=wait_for_the_other)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    with respx.mock(base_url=BASE) as router, TroveClient("k", "ns", base_url=BASE) as client:
+        router.get("/files/a").mock(side_effect=lambda _: _download_response(MiB))
+        threads = [threading.Thread(target=download, args=(client,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert dest.read_bytes() == b"y" * MiB
+    assert list(tmp_path.iterdir()) == [dest]
+
+
+def test_a_download_whose_final_rename_fails_leaves_no_partial_file(tmp_path: Path) -> None:
+    dest = tmp_path / "out.bin"
+
+    def destination_becomes_a_folder(done: int, total: int | None) -> None:
+        if done == total:
+            dest.mkdir()
+
+    with respx.mock(base_url=BASE) as router, TroveClient("k", "ns", base_url=BASE) as client:
+        router.get("/files/a").mock(return_value=_download_response(10))
+        with pytest.raises(IsADirectoryError):
+            client.download("a", dest, progress=destination_becomes_a_folder)
+    assert list(tmp_path.iterdir()) == [dest]
+
+
+@pytest.mark.parametrize(
+    ("dest", "error", "message"),
+    [
+        (lambda tmp: tmp, IsADirectoryError, "is a directory"),
+        (lambda tmp: tmp / "missing" / "out.bin", FileNotFoundError, "does not exist"),
+        (lambda tmp: io.StringIO(), TypeError, "binary mode"),
+    ],
+)
+def test_a_download_destination_that_cannot_work_is_refused_before_the_request(
+    tmp_path: Path, dest: Any, error: type[Exception], message: str
+) -> None:
+    with (
+        respx.mock(base_url=BASE, assert_all_called=False) as router,
+        TroveClient("k", "ns", base_url=BASE) as client,
+    ):
+        route = router.get("/files/a").mock(return_value=_download_response(10))
+        with pytest.raises(error, match=message):
+            client.download("a", dest(tmp_path))
+        assert route.call_count == 0
