@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -89,3 +90,31 @@ def test_two_worker_processes_on_sqlite_run_each_handler_once(tmp_path: Path) ->
         {d.event_id: 1 for d in deliveries}
     )
     assert "Receiving Trove webhooks on http://127.0.0.1" in receiver.output
+
+
+@pytest.mark.slow
+def test_queued_mode_answers_202_and_in_process_workers_run_the_handlers(tmp_path: Path) -> None:
+    log = tmp_path / "hooks.log"
+    args = [
+        "tests.webhooks.process_hooks:router",
+        "--inbox",
+        f"sqlite:///{tmp_path}/inbox.db",
+        "--inbox-workers",
+        "2",
+    ]
+    receiver = ServeProcess(args, base_env(HOOKS_LOG=str(log)), tmp_path / "serve.log").start()
+    deliveries = [signed_delivery("exec.completed", secret=SECRET) for _ in range(5)]
+    try:
+        answers = [
+            httpx.post(receiver.url, content=d.body, headers=d.headers, timeout=30)
+            for d in deliveries
+        ]
+        deadline = time.monotonic() + 20
+        while len(read_log(str(log))) < 5:
+            assert time.monotonic() < deadline, receiver.output
+            time.sleep(0.05)
+    finally:
+        receiver.terminate()
+    assert {a.status_code for a in answers} == {202}
+    assert sorted(e for e, _, _ in read_log(str(log))) == sorted(d.event_id for d in deliveries)
+    assert "inbox: sqlite:///" in receiver.output
