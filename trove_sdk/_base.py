@@ -46,7 +46,7 @@ __all__ = [
 
 T = TypeVar("T")
 BinarySource = Union[bytes, bytearray, memoryview, IO[bytes]]  # noqa: UP007 — runtime alias
-Timeout = Union[float, None, UseClientDefault]  # noqa: UP007 — runtime alias
+Timeout = Union[float, None, UseClientDefault, httpx.Timeout]  # noqa: UP007 — runtime alias
 USER_AGENT = f"trove-sdk-python/{__version__}"
 _UNSET: Any = object()
 _CHUNK = 1 << 20
@@ -256,6 +256,8 @@ class HTTPBase:
         return self._base_url
 
     def _timeout_for(self, call: Call) -> httpx.Timeout:
+        if isinstance(call.timeout, httpx.Timeout):
+            return call.timeout
         value = self._timeout if isinstance(call.timeout, UseClientDefault) else call.timeout
         return httpx.Timeout(value)
 

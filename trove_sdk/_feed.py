@@ -129,6 +129,10 @@ class EventsOps(HTTPBase):
             types=_types_param(types),
             namespace=namespace,
             reconnect=reconnect,
+            # No read timeout: the server sends a keep-alive comment every 15 s and an idle
+            # stream is normal. Connecting and sending keep the client's limit, so a host
+            # that has gone silent ends in a reconnect, not a hang.
+            timeout=httpx.Timeout(self._timeout, read=None),
         )
 
 
@@ -148,9 +152,11 @@ class EventStream:
         types: str | None,
         namespace: str | None,
         reconnect: bool,
+        timeout: httpx.Timeout,
         max_backoff: float = 10.0,
     ) -> None:
         self.path = path
+        self.timeout = timeout
         self.cursor = cursor
         self.types = types
         self.namespace = namespace
@@ -169,9 +175,7 @@ class EventStream:
         if self.cursor is not None:
             headers["Last-Event-ID"] = self.cursor
         params = filter_params(types=self.types, namespace=self.namespace)
-        # No read timeout: the server sends a keep-alive comment every 15 s, and the
-        # connect/write timeouts still come from the client.
-        return Call("GET", self.path, params=params, headers=headers, timeout=None)
+        return Call("GET", self.path, params=params, headers=headers, timeout=self.timeout)
 
     def opened(self, response: httpx.Response) -> None:
         """Check the response that opened the stream (its body already read if it failed);

@@ -162,3 +162,15 @@ async def test_the_async_stream_resumes_the_same_way() -> None:
                     break
     assert got == ["1", "2"]
     assert seen_ids == [None, "1"]
+
+
+def test_the_stream_waits_for_events_forever_but_not_for_a_connection() -> None:
+    with (
+        respx.mock(base_url=BASE) as router,
+        TroveAdminClient("k", WS, base_url=BASE, timeout=7) as client,
+    ):
+        route = router.get(STREAM).mock(return_value=_sse(CONNECTED, _block(1)))
+        next(client.stream_events())
+    timeout = route.calls[0].request.extensions["timeout"]
+    assert timeout["read"] is None
+    assert (timeout["connect"], timeout["write"], timeout["pool"]) == (7, 7, 7)
