@@ -7,7 +7,8 @@
   does not allow: we would rather refuse than rewrite them away).
 * A write goes to a temporary file beside the target, is flushed to disk, then renamed over
   it, so a crash leaves the old file or the new one, never half of each. The previous file is
-  first copied to ``<name>.bak``. New files are created ``0600``: they hold an API key.
+  first copied to ``<name>.bak``. The file and its backup are left readable by their owner
+  only (``0600`` when new): they hold an API key.
 * A symlinked config (dotfile managers) is written through to its target, not replaced.
 """
 
@@ -86,8 +87,11 @@ def write_config(path: Path, data: dict[str, Any]) -> Path | None:
         mode = 0o600
         if target.exists():
             backup = backup_path(target)
-            shutil.copy2(target, backup)  # copy2 keeps the mode: the backup holds keys too
-            mode = target.stat().st_mode & 0o777
+            shutil.copy2(target, backup)
+            # Owner-only, whatever the file allowed before: it holds (or held) an API key,
+            # and home directories are often world-readable. The backup too.
+            mode = target.stat().st_mode & 0o700
+            os.chmod(backup, mode)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise ConfigFileError(f"cannot write {path}: {_reason(exc)}") from exc

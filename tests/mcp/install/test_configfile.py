@@ -50,16 +50,27 @@ def test_a_new_file_is_created_with_its_parents_and_mode_0600(tmp_path: Path) ->
     assert path.read_text() == '{\n  "mcpServers": {}\n}\n'
 
 
-def test_the_previous_file_is_kept_as_a_backup_with_its_mode(tmp_path: Path) -> None:
+def test_the_previous_file_is_kept_as_a_backup(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text('{"old": true}')
-    os.chmod(path, 0o640)
     backup = write_config(path, {"new": True})
     assert backup == tmp_path / "c.json.bak"
     assert backup.read_text() == '{"old": true}'
     assert json.loads(path.read_text()) == {"new": True}
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    assert stat.S_IMODE(backup.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize(("before", "after"), [(0o644, 0o600), (0o640, 0o600), (0o600, 0o600)])
+def test_a_rewritten_file_and_its_backup_are_readable_by_the_owner_only(
+    tmp_path: Path, before: int, after: int
+) -> None:
+    """Clients create their configs 0644; once one holds an API key, others must not read it."""
+    path = tmp_path / "c.json"
+    path.write_text("{}")
+    os.chmod(path, before)
+    backup = write_config(path, {"mcpServers": {}})
+    assert backup is not None
+    assert stat.S_IMODE(path.stat().st_mode) == after
+    assert stat.S_IMODE(backup.stat().st_mode) == after
 
 
 def test_a_write_leaves_no_temporary_file_behind(tmp_path: Path) -> None:
