@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, sandbox: Sandbox | None = None) -> Starlet
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         prepare_data_dir(settings)
-        box = sandbox or await asyncio.to_thread(probe_sandbox, settings)
+        box = sandbox if sandbox is not None else await asyncio.to_thread(probe_sandbox, settings)
         state = ServerState(settings, box)
         app.state.trove = state
         await state.start()

@@ -218,7 +218,8 @@ class DeliveryWorker:
         )
         if nxt is None or nxt["due"] is None:
             return 60.0
-        return min(60.0, max(0.0, (nxt["due"] - now_ms()) / 1000))
+        due: int = nxt["due"]
+        return min(60.0, max(0.0, (due - now_ms()) / 1000))
 
     async def _attempt(self, row: dict[str, Any]) -> None:
         try:

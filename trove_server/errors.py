@@ -8,7 +8,8 @@ ApiError                 raised by routes and the modules below them; carries th
 ├── Conflict             409 — the path or resource is in the wrong state (a directory, a link)
 ├── PayloadTooLarge      413
 ├── Unprocessable        422 — malformed JSON, a missing or mistyped field
-└── Unavailable          503 — shutting down, disk nearly full
+├── Unavailable          503 — shutting down
+└── InsufficientStorage  507 — the server's disk is full
 
 Starlette's own ``HTTPException`` (unknown route 404, wrong method 405) gets the same body
 shape.
@@ -27,6 +28,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "Forbidden",
+    "InsufficientStorage",
     "NotFound",
     "PayloadTooLarge",
     "Unauthorized",
@@ -76,6 +78,10 @@ class Unprocessable(ApiError):
 
 class Unavailable(ApiError):
     status = 503
+
+
+class InsufficientStorage(ApiError):
+    status = 507
 
 
 _STARLETTE_DETAILS = {

@@ -21,13 +21,13 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from trove_server.clock import iso
-from trove_server.errors import ApiError, Conflict, NotFound, Unprocessable
+from trove_server.errors import ApiError, Conflict, InsufficientStorage, NotFound, Unprocessable
 
 __all__ = [
     "WORKSPACE",
@@ -48,10 +48,6 @@ Owner = (
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-
-
-class InsufficientStorage(ApiError):
-    status = 507
 
 
 @dataclass(frozen=True)
@@ -237,7 +233,7 @@ class AtomicFile:
     def write(self, data: bytes | memoryview) -> None:
         self.write_all([data])
 
-    def write_all(self, chunks: list[bytes | memoryview]) -> None:
+    def write_all(self, chunks: Sequence[bytes | memoryview]) -> None:
         """Write the chunks in order with as few system calls as it takes (``writev``)."""
         assert self.fd is not None
         views = [memoryview(c) for c in chunks if len(c)]

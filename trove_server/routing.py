@@ -23,7 +23,7 @@ from trove_server.errors import Forbidden, Unprocessable
 if TYPE_CHECKING:
     from trove_server.state import ServerState
 
-__all__ = ["Access", "ApiRoute", "Ctx", "Operation", "Param", "api", "json_response"]
+__all__ = ["Access", "ApiRoute", "Ctx", "Operation", "Param", "api", "json_response", "query_int"]
 
 Schema = Mapping[str, Any]
 

@@ -7,7 +7,7 @@ helpers (``testing.py``) all end up here, so a setting has one name, one default
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,6 @@ class Settings:
     label_max_chars: int = 128
     device_code_ttl: int = 600
     log_level: str = "info"
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())

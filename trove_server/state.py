@@ -91,6 +91,11 @@ class ServerState:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM device_codes WHERE expires_ms < ?", (now - 86_400_000,))
             conn.execute("DELETE FROM sessions WHERE expires_ms < ?", (now,))
+        # Keys minted for logins whose CLI never came back to collect them.
+        for digest in list(self.device_keys):
+            row = self.db.one("SELECT expires_ms FROM device_codes WHERE digest = ?", (digest,))
+            if row is None or row["expires_ms"] < now:
+                del self.device_keys[digest]
 
     def begin_shutdown(self) -> None:
         """Stop streams and commands now, so open requests can finish."""

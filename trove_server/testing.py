@@ -132,7 +132,8 @@ def run_server(data_dir: str | os.PathLike[str], **settings: Any) -> Iterator[Se
     )
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT_S
-    while not server.started:
+    # base_url is set just after uvicorn marks itself started: wait for it, not for started.
+    while not server.base_url:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             raise RuntimeError("the Trove test server did not start (see the log above)")

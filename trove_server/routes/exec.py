@@ -59,6 +59,9 @@ async def run_command(ctx: Ctx) -> Ran:
     settings = ctx.server.settings
     body = await read_object(ctx.request, EXEC_REQUEST, settings.max_json_bytes)
     command: str = body["command"]
+    if "\x00" in command:
+        # No shell can receive it (exec arguments are C strings); found by fuzzing.
+        raise Unprocessable("command contains a NUL byte")
     stdin_text = body.get("stdin")
     stdin = None if stdin_text is None else stdin_text.encode("utf-8")
     if stdin is not None and len(stdin) > settings.exec_stdin_cap:

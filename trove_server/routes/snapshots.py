@@ -96,7 +96,7 @@ async def list_snapshots(ctx: Ctx) -> Response:
 
 
 def _find(ctx: Ctx) -> str:
-    snapshot_id = ctx.request.path_params["snapshot_id"]
+    snapshot_id: str = ctx.request.path_params["snapshot_id"]
     row = ctx.server.db.one(
         "SELECT id FROM snapshots WHERE id = ? AND workspace_id = ? AND namespace = ? "
         "AND created_ms >= ?",

@@ -73,7 +73,8 @@ ROTATION = obj(
 
 def check_url(url: str) -> str:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+    unsafe = any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or unsafe:
         raise Unprocessable(f"url must be an http:// or https:// URL, not {url!r}")
     return url
 

@@ -243,3 +243,21 @@ async def test_a_running_command_does_not_block_other_requests(async_client):
     await async_client.me()
     await async_client.write("go", "now")  # only possible while the command waits
     assert (await running).stdout == "went\n"
+
+
+def test_a_nul_byte_in_the_command_is_422(http, trove_server, namespace):
+    response = http.post(
+        "/v1/exec",
+        json={"command": "echo a\u0000b"},
+        headers=headers(trove_server.api_key, namespace),
+    )
+    assert response.status_code == 422
+    assert response.json() == {"detail": "command contains a NUL byte"}
+
+
+def test_a_nul_byte_in_stdin_reaches_the_command(client):
+    assert client.exec_detailed("od -c | head -1", stdin="a\u0000b").stdout.split()[1:4] == [
+        "a",
+        "\\0",
+        "b",
+    ]
