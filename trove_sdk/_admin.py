@@ -87,7 +87,9 @@ class AdminOps(EventsOps):
 
     def _list_keys_op(self) -> Op[list[KeyMetadata]]:
         response = yield Call("GET", self._url("keys"), idempotent=True)
-        return parse_model(response, lambda d: [KeyMetadata.from_dict(k) for k in d["keys"]])
+        return parse_model(
+            response, lambda d: [KeyMetadata.from_dict(k) for k in d.get("keys") or ()]
+        )
 
     def _revoke_key_op(self, key_id: str) -> Op[None]:
         yield Call("DELETE", self._url("keys", key_id), idempotent=True)
@@ -114,7 +116,7 @@ class AdminOps(EventsOps):
     def _list_webhooks_op(self) -> Op[list[WebhookMetadata]]:
         response = yield Call("GET", self._url("webhooks"), idempotent=True)
         return parse_model(
-            response, lambda d: [WebhookMetadata.from_dict(w) for w in d["webhooks"]]
+            response, lambda d: [WebhookMetadata.from_dict(w) for w in d.get("webhooks") or ()]
         )
 
     def _update_webhook_op(self, webhook_id: str, changes: dict[str, Any]) -> Op[WebhookMetadata]:

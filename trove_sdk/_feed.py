@@ -111,7 +111,7 @@ class EventsOps(HTTPBase):
         workspace = yield from self._workspace_op()
         call = Call("GET", f"/v1/workspaces/{workspace}/namespaces", idempotent=True)
         return parse_model(
-            (yield call), lambda d: [NamespaceInfo.from_dict(n) for n in d["namespaces"]]
+            (yield call), lambda d: [NamespaceInfo.from_dict(n) for n in d.get("namespaces") or ()]
         )
 
     def _stream_op(

@@ -311,7 +311,7 @@ class WebhookTestResult:
     @classmethod
     def from_dict(cls, d: _Json) -> WebhookTestResult:
         return cls(
-            ok=bool(d["ok"]),
+            ok=bool(d.get("ok", False)),
             event_id=d.get("event_id") or "",
             status=_opt_int(d.get("status")),
             error=d.get("error"),
