@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 
 from trove_server.errors import ApiError
-from trove_server.paths import NamespaceDir
+from trove_server.storage import NamespaceDir
 
 __all__ = ["Changes", "FileState", "diff", "scan"]
 

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from trove_server.clock import iso
 from trove_server.errors import ApiError
-from trove_server.paths import NamespaceDir, Owner, open_dir, parse
+from trove_server.paths import Owner, open_dir, parse
+from trove_server.storage import NamespaceDir
 
 if TYPE_CHECKING:
     from trove_server.state import ServerState

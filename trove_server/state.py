@@ -22,9 +22,9 @@ from trove_server.db import Database
 from trove_server.delivery import DeliveryWorker, fanout
 from trove_server.eventlog import EventBus, EventLog
 from trove_server.execution import ExecRunner
-from trove_server.paths import NamespaceDir
 from trove_server.sandbox import Sandbox
 from trove_server.settings import Settings
+from trove_server.storage import NamespaceDir
 
 __all__ = ["ServerState", "prepare_data_dir"]
 

@@ -19,9 +19,10 @@ from starlette.responses import Response, StreamingResponse
 
 from trove_server.clock import iso
 from trove_server.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
-from trove_server.paths import AtomicFile, NamespaceDir, RelPath, fs_errors, open_file, parse
+from trove_server.paths import AtomicFile, RelPath, fs_errors, open_file, parse
 from trove_server.routing import Access, Ctx, Operation, Param, api, json_response
 from trove_server.schemas import TIMESTAMP, obj
+from trove_server.storage import NamespaceDir
 from trove_server.validation import read_object
 
 __all__ = ["routes"]
