@@ -10,6 +10,7 @@ any other HTTP error                   1     ``error: HTTP 404 — Path not foun
 no answer (refused, DNS, timeout)      4     ``error: network — could not reach <url>: …``
 no such profile                        3     ``error: no profile named 'x' …; run 'trove login'``
 Ctrl-C                                 130
+the reader of stdout went away         141   nothing (``trove events list | head -1``)
 click usage error / ``CLIError``       2 / 1 click's own format
 anything else                          1     ``error: <Type>: <message>`` (``--debug``: raise)
 =====================================  ====  ==============================================
@@ -25,6 +26,7 @@ from trove_cli.config import ProfileNotFound
 
 __all__ = [
     "EXIT_AUTH",
+    "EXIT_BROKEN_PIPE",
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",
     "EXIT_NETWORK",
@@ -40,6 +42,9 @@ EXIT_AUTH = 2
 EXIT_NO_PROFILE = 3
 EXIT_NETWORK = 4
 EXIT_INTERRUPTED = 130
+# What a shell reports for a program killed by SIGPIPE (`seq 1 1000000 | head -1`): Python
+# ignores that signal, so the same situation reaches us as a BrokenPipeError instead.
+EXIT_BROKEN_PIPE = 141
 
 
 class CLIError(click.ClickException):
@@ -72,6 +77,8 @@ def exit_code_for(exc: BaseException) -> int:
     """The exit code for an exception that escaped a command."""
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
+    if isinstance(exc, BrokenPipeError):
+        return EXIT_BROKEN_PIPE
     if isinstance(exc, ProfileNotFound):
         return EXIT_NO_PROFILE
     if not _sdk_loaded():
@@ -107,12 +114,29 @@ def handle(exc: BaseException) -> int:
     """Report ``exc`` on stderr and return the exit code."""
     from trove_cli.output import Output
 
+    if isinstance(exc, BrokenPipeError):
+        # Not a failure worth a word: whoever read our output has what they wanted.
+        _discard_stdout()
+        return exit_code_for(exc)
     message = message_for(exc)
     if message is None:
         Output().err.line("")
     else:
         Output().error(message)
     return exit_code_for(exc)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still buffered
+    does not fail a second time ("Exception ignored ... BrokenPipeError")."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):  # no real file descriptor (a test runner)
+        pass
 
 
 def _clip(text: str, limit: int = 200) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from trove_cli.config import ProfileNotFound
-from trove_cli.errors import exit_code_for, message_for
+from trove_cli.errors import exit_code_for, handle, message_for
 from trove_sdk import (
     TroveAuthError,
     TroveConnectionError,
@@ -29,6 +29,7 @@ from trove_sdk import (
         (TroveConnectionError("could not reach http://127.0.0.1:9/v1/me: refused"), 4),
         (ProfileNotFound("x", []), 3),
         (KeyboardInterrupt(), 130),
+        (BrokenPipeError(32, "Broken pipe"), 141),
         (RuntimeError("bug"), 1),
     ],
 )
@@ -62,3 +63,10 @@ def test_unexpected_errors_name_their_type() -> None:
 
 def test_ctrl_c_prints_no_message() -> None:
     assert message_for(KeyboardInterrupt()) is None
+
+
+def test_a_closed_stdout_is_reported_with_its_exit_code_and_no_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert handle(BrokenPipeError(32, "Broken pipe")) == 141
+    assert capsys.readouterr() == ("", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from tests.cli.conftest import Trove
 from tests.cli.runner import TROVE, json_out
 from trove_cli.config import Config
+from trove_sdk import TroveClient
 
 MIB = 1 << 20
 
@@ -173,6 +175,27 @@ def test_get_into_a_new_directory_named_with_a_slash_keeps_the_basename(
     result = trove("get", "workspace/a.txt", "reports/2026/")
     assert result.exit_code == 0, result.output
     assert (here / "reports" / "2026" / "a.txt").read_text() == "a"
+
+
+def test_a_reader_that_stops_early_ends_trove_quietly(
+    trove: Trove, client: TroveClient, trove_home: str
+) -> None:
+    """``trove get F --stdout | head -c 4``: no "BrokenPipeError" line, the shell's SIGPIPE
+    status. The file is far bigger than any pipe buffer, so the reader's exit is noticed."""
+    client.upload("workspace/big.bin", os.urandom(1024) * (16 * 1024))
+    process = subprocess.Popen(
+        [TROVE, "get", "workspace/big.bin", "--stdout"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert len(process.stdout.read(4)) == 4
+    process.stdout.close()  # like `head -c 4` exiting
+    with process.stderr:
+        stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert stderr == ""
 
 
 def test_a_failed_get_removes_the_directories_it_made(trove: Trove, here: Path) -> None:
