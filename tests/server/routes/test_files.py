@@ -382,3 +382,24 @@ async def test_the_async_client_reads_what_it_wrote(async_client):
     await async_client.write("async.txt", "twin")
     assert await async_client.read_text("workspace/async.txt") == "twin"
     assert [e.name for e in await async_client.list_dir()] == ["async.txt"]
+
+
+def test_an_unlocked_key_without_x_namespace_is_400(http, trove_server):
+    response = http.get("/v1/files", headers=headers(trove_server.api_key))
+    assert response.status_code == 400
+    assert "X-Namespace header is required" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("bad", ["../up", "-leading", "has space", "x" * 65, "ns/slash", "%C3%A9"])
+def test_an_invalid_x_namespace_is_422(http, trove_server, bad):
+    response = http.get(
+        "/v1/files", headers={"Authorization": f"Bearer {trove_server.api_key}", "X-Namespace": bad}
+    )
+    assert response.status_code == 422
+    assert "not a valid namespace name" in response.json()["detail"]
+
+
+def test_an_admin_key_cannot_touch_files(http, trove_server, namespace):
+    response = http.get("/v1/files", headers=headers(trove_server.admin_key, namespace))
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Admin keys cannot access the filesystem."}
