@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,7 @@ __all__ = [
 DEFAULT_TARGET = "http://localhost:8000/trove/events"
 SECRET_ENV = "TROVE_WEBHOOK_SECRET"  # noqa: S105 — the variable's name, not a secret
 _RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 §5.6.2)
 _MAX_BACKOFF = 5.0
 _MAX_RETRY_AFTER = 60.0
 
@@ -79,12 +81,18 @@ def parse_headers(values: Sequence[str]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for raw in values:
         name, sep, value = raw.partition(":")
-        name = name.strip()
-        if not sep or not name or any(c in name for c in " \t\r\n") or "\n" in value:
+        name, value = name.strip(), value.strip()
+        if not sep or not _TOKEN.fullmatch(name):
             raise click.BadParameter(
                 f"{raw!r} is not a header; write it as 'Name: value'", param_hint="-H"
             )
-        headers[name] = value.strip()
+        # HTTP/1.1 carries header values as bytes httpx encodes as ASCII: anything else would
+        # crash every delivery later instead of being refused here, before anything is sent.
+        if not all(c == "\t" or " " <= c <= "~" for c in value):
+            raise click.BadParameter(
+                f"{raw!r}: a header value must be printable ASCII", param_hint="-H"
+            )
+        headers[name] = value
     return headers
 
 

@@ -53,9 +53,15 @@ def test_headers_are_name_colon_value() -> None:
     }
 
 
-@pytest.mark.parametrize("raw", ["no-colon", ": value", "Bad Name: v"])
+@pytest.mark.parametrize("raw", ["no-colon", ": value", "Bad Name: v", "X-Ü: v", "X(1): v"])
 def test_malformed_headers_are_refused(raw: str) -> None:
     with pytest.raises(click.BadParameter, match="Name: value"):
+        parse_headers([raw])
+
+
+@pytest.mark.parametrize("raw", ["X-Name: café", "X-Name: a\x00b", "X-Name: a\rb", "X: \x7f"])
+def test_header_values_that_http_cannot_carry_are_refused_before_sending(raw: str) -> None:
+    with pytest.raises(click.BadParameter, match="printable ASCII"):
         parse_headers([raw])
 
 

@@ -156,6 +156,13 @@ def test_a_non_local_target_is_refused(trove_home: str) -> None:
     assert "example.com is not this machine" in result.stderr
 
 
+def test_a_header_value_http_cannot_carry_is_a_usage_error(trove_home: str) -> None:
+    url = f"http://127.0.0.1:{free_port()}/"
+    result = trigger("file.written", "--secret", SECRET, "--forward-to", url, "-H", "X-N: café")
+    assert result.exit_code == 2
+    assert "a header value must be printable ASCII" in result.stderr
+
+
 def test_an_unreachable_receiver_exits_4(trove_home: str) -> None:
     url = f"http://127.0.0.1:{free_port()}/"
     result = trigger("file.written", "--secret", SECRET, "--forward-to", url)
