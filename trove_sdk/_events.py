@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, KeysView, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -60,21 +60,57 @@ _Class = type  # Event has a field named ``type``; class-level annotations need 
 # which leave them out (older or hosted ones) still parse.
 
 
+class Payload:
+    """Key access to a typed payload's fields, as on the plain dict that ``event.data`` was in
+    0.7.x: ``data["path"]``, ``data.get("size_bytes")``, ``"path" in data``, ``dict(data)``.
+
+    Receivers written against the published client keep working; new code reads attributes.
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.__dataclass_fields__ else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.__dataclass_fields__
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self) -> int:
+        return len(self.__dataclass_fields__)
+
+    def keys(self) -> KeysView[str]:
+        return self.__dataclass_fields__.keys()
+
+    def values(self) -> list[Any]:
+        return [getattr(self, name) for name in self.__dataclass_fields__]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(name, getattr(self, name)) for name in self.__dataclass_fields__]
+
+
 @dataclass(frozen=True)
-class FileWrittenData:
+class FileWrittenData(Payload):
     path: str
     size_bytes: int | None = None
     source: str | None = None  # "write" | "upload" | "exec"
 
 
 @dataclass(frozen=True)
-class FileDeletedData:
+class FileDeletedData(Payload):
     path: str
     source: str | None = None  # "delete" | "exec"
 
 
 @dataclass(frozen=True)
-class ExecCompletedData:
+class ExecCompletedData(Payload):
     command: str
     exit_code: int
     duration_ms: int = 0
@@ -85,37 +121,37 @@ class ExecCompletedData:
 
 
 @dataclass(frozen=True)
-class SnapshotCreatedData:
+class SnapshotCreatedData(Payload):
     snapshot_id: str
     label: str | None = None
     size_bytes: int | None = None
 
 
 @dataclass(frozen=True)
-class SnapshotRestoredData:
+class SnapshotRestoredData(Payload):
     snapshot_id: str
     files_restored: int = 0
 
 
 @dataclass(frozen=True)
-class SnapshotDeletedData:
+class SnapshotDeletedData(Payload):
     snapshot_id: str
 
 
 @dataclass(frozen=True)
-class NamespaceDeletedData:
+class NamespaceDeletedData(Payload):
     namespace: str
     files_deleted: int = 0
 
 
 @dataclass(frozen=True)
-class WorkspaceCreatedData:
+class WorkspaceCreatedData(Payload):
     workspace_id: str
     name: str = ""
 
 
 @dataclass(frozen=True)
-class KeyCreatedData:
+class KeyCreatedData(Payload):
     key_id: str
     name: str = ""
     scope: str | None = None
@@ -123,12 +159,12 @@ class KeyCreatedData:
 
 
 @dataclass(frozen=True)
-class KeyRevokedData:
+class KeyRevokedData(Payload):
     key_id: str
 
 
 @dataclass(frozen=True)
-class WebhookTestData:
+class WebhookTestData(Payload):
     message: str = ""
 
 

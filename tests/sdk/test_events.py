@@ -140,3 +140,14 @@ def test_nothing_is_suggested_for_an_unrelated_name() -> None:
 def test_samples_are_workspace_level_where_the_contract_says_so() -> None:
     assert sample_event("key.created")["namespace"] is None
     assert sample_event("file.written", namespace="bob")["namespace"] == "bob"
+
+
+def test_a_typed_payload_also_reads_like_the_dict_the_published_client_returned() -> None:
+    data = parse_event(sample_event("file.written", data={"size_bytes": 7})).data
+    assert data["path"] == data.path == "workspace/notes/plan.md"
+    assert data.get("size_bytes") == 7
+    assert data.get("no_such_field", "default") == "default"
+    assert "source" in data and "no_such_field" not in data
+    assert dict(data) == {"path": "workspace/notes/plan.md", "size_bytes": 7, "source": "write"}
+    with pytest.raises(KeyError):
+        data["no_such_field"]
