@@ -187,7 +187,7 @@ class TroveAdminClient(AdminOps, SyncFeed):
         workspace_id: ``ws-...``; ``from_api_key`` looks it up for you.
         base_url: the API root; the hosted service by default.
         timeout: seconds per request (None: no limit).
-        max_retries: retries of safe requests on connection failures and 408/429/5xx.
+        max_retries: retries on connection failures, and of safe requests on 408/429/502-504.
         http_client: an ``httpx.Client`` to reuse.
     """
 
@@ -329,7 +329,7 @@ class AsyncTroveAdminClient(AdminOps, AsyncFeed):
         workspace_id: ``ws-...``; ``from_api_key`` looks it up for you.
         base_url: the API root; the hosted service by default.
         timeout: seconds per request (None: no limit).
-        max_retries: retries of safe requests on connection failures and 408/429/5xx.
+        max_retries: retries on connection failures, and of safe requests on 408/429/502-504.
         http_client: an ``httpx.AsyncClient`` to reuse.
     """
 

@@ -125,6 +125,10 @@ class RuntimeOps(EventsOps):
             raise ValueError("command must be a non-empty string")
         body: dict[str, Any] = {"command": command}
         if stdin is not None:
+            if not isinstance(stdin, str):
+                raise TypeError(
+                    "stdin must be text (str); upload() binary data and redirect from the file"
+                )
             size = len(stdin.encode())
             if size > MAX_STDIN_BYTES:
                 raise ValueError(
@@ -134,6 +138,8 @@ class RuntimeOps(EventsOps):
             body["stdin"] = stdin
         timeout: float | None = self._timeout
         if timeout_s is not None:
+            if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
+                raise TypeError(f"timeout_s must be a number of seconds, not {timeout_s!r}")
             body["timeout_s"] = timeout_s
             # Give the server time to answer 408 itself before our own clock runs out.
             timeout = None if timeout is None else max(timeout, timeout_s + 15)
@@ -313,7 +319,7 @@ class TroveClient(RuntimeOps, SyncFeed):
         namespace: the namespace every runtime call works in (sent as ``X-Namespace``).
         base_url: the API root; the hosted service by default.
         timeout: seconds per request (None: no limit). Exec calls allow for the server's own.
-        max_retries: retries of safe requests on connection failures and 408/429/5xx.
+        max_retries: retries on connection failures, and of safe requests on 408/429/502-504.
         http_client: an ``httpx.Client`` to reuse (it is not closed by ``close()``).
         workspace_id: skips a ``/v1/me`` lookup when the events API is used.
     """
@@ -462,7 +468,7 @@ class AsyncTroveClient(RuntimeOps, AsyncFeed):
         namespace: the namespace every runtime call works in (sent as ``X-Namespace``).
         base_url: the API root; the hosted service by default.
         timeout: seconds per request (None: no limit). Exec calls allow for the server's own.
-        max_retries: retries of safe requests on connection failures and 408/429/5xx.
+        max_retries: retries on connection failures, and of safe requests on 408/429/502-504.
         http_client: an ``httpx.AsyncClient`` to reuse (it is not closed by ``aclose()``).
         workspace_id: skips a ``/v1/me`` lookup when the events API is used.
     """

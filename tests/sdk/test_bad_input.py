@@ -34,6 +34,8 @@ def no_requests() -> Any:
             ValueError,
             "at most 1048576",
         ),
+        (lambda c: c.exec("cat", stdin=b"bytes"), TypeError, "stdin must be text"),
+        (lambda c: c.exec_detailed("sleep 1", timeout_s="5"), TypeError, "number of seconds"),
         (lambda c: c.write("workspace/", "x"), ValueError, "does not name a file"),
         (lambda c: c.write("workspace", "x"), ValueError, "does not name a file"),
         (lambda c: c.write("a.txt", b"bytes"), TypeError, "use upload"),
