@@ -194,7 +194,9 @@ def login_command(
             base_url=base_url,
             namespace=final_namespace,
         ),
-        make_default=not config.profile_names,
+        # `trove login` with no name means "log me in": the profile it saves must be the one
+        # the next command uses, even where `trove dev` made its own profile the default.
+        make_default=not config.profile_names or name == DEFAULT_PROFILE_NAME,
     )
     bits = [f"workspace={workspace_id}"]
     if final_namespace:
@@ -202,6 +204,11 @@ def login_command(
     if me is not None:
         bits.append(f"scope={me.scope}")
     out.result(f"saved profile '{name}' ({mask_secret(api_key)})  " + "  ".join(bits))
+    if config.default_profile != name:
+        out.note(
+            f"'{config.default_profile}' is still the default profile; "
+            f"use this one with `trove --profile {name} …`"
+        )
 
 
 @click.command("logout")

@@ -65,6 +65,27 @@ def test_the_first_profile_becomes_the_default(trove_home: str, trove_server: An
     assert Config().default_profile == "local"
 
 
+def test_logging_in_without_a_name_makes_the_new_profile_the_one_used(
+    trove_home: str, trove_server: Any
+) -> None:
+    """After `trove dev` made 'local' the default, a plain `trove login` still takes effect."""
+    login(trove_server, "--api-key", trove_server.admin_key, "--save-as", "local")
+    locked = trove_server.create_key("mine", namespace="mine")
+    assert login(trove_server, "--api-key", locked.api_key).exit_code == 0
+    assert Config().default_profile == "default"
+    assert invoke("whoami").stdout.startswith("profile         : default\n")
+
+
+def test_a_named_profile_that_is_not_the_default_says_how_to_use_it(
+    trove_home: str, trove_server: Any
+) -> None:
+    login(trove_server, "--api-key", trove_server.api_key, "--save-as", "local")
+    result = login(trove_server, "--api-key", trove_server.api_key, "--save-as", "ci")
+    assert "'local' is still the default profile; use this one with `trove --profile ci" in (
+        result.stderr
+    )
+
+
 def test_a_bad_key_exits_2_with_auth_failed(trove_home: str, trove_server: Any) -> None:
     result = login(trove_server, "--api-key", "trove-sk-" + "0" * 32)
     assert result.exit_code == 2
