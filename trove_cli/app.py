@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from trove_cli.config import ENV_NAMESPACE, Config, Profile
+from trove_cli.config import ENV_BASE_URL, ENV_NAMESPACE, Config, Profile, base_url_problem
 from trove_cli.errors import CLIError
 from trove_cli.output import Output
 
@@ -44,7 +44,18 @@ class App:
 
     def profile(self) -> Profile:
         """The active profile; raises ``ProfileNotFound`` (exit 3) when none resolves."""
-        return self.config.resolve(self.profile_name)
+        profile = self.config.resolve(self.profile_name)
+        problem = base_url_problem(profile.base_url)
+        if problem is not None:
+            # Caught here, the mistake is named with its source; left to httpx it becomes a
+            # "could not reach /8787/v1/me" network error (exit 4) that names neither.
+            where = (
+                ENV_BASE_URL
+                if profile.source == "env"
+                else f"the base URL of profile '{profile.name}'"
+            )
+            raise CLIError(f"{where} is unusable: {problem}")
+        return profile
 
     def namespace(self, override: str | None, profile: Profile | None = None) -> str:
         """``-n`` > ``TROVE_NAMESPACE`` > the profile's namespace; none is an error."""

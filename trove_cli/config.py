@@ -34,6 +34,7 @@ __all__ = [
     "Config",
     "Profile",
     "ProfileNotFound",
+    "base_url_problem",
     "config_path",
     "trove_home",
 ]
@@ -41,6 +42,18 @@ __all__ = [
 ENV_HOME = "TROVE_HOME"
 ENV_PROFILE_NAME = "env"
 DEFAULT_PROFILE_NAME = "default"
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an API root (None when it can): an http(s) URL with a host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return None
+    if "://" not in url:
+        return f"{url!r} has no http:// or https:// in front (did you mean 'http://{url}'?)"
+    return f"{url!r} is not an http(s) URL with a host"
 
 
 def trove_home() -> Path:

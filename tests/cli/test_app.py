@@ -48,3 +48,19 @@ def test_a_profile_without_a_workspace_id_cannot_make_an_admin_client(trove_home
 def test_clients_use_the_profiles_server_and_key(app: App) -> None:
     with app.client("alice") as client:
         assert (client.namespace, client.base_url) == ("alice", "https://api.trovefiles.dev")
+
+
+def test_a_base_url_without_a_scheme_is_refused_naming_where_it_came_from(
+    trove_home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TROVE_API_KEY", "trove-sk-x")
+    monkeypatch.setenv("TROVE_WORKSPACE_ID", "ws-1")
+    monkeypatch.setenv("TROVE_BASE_URL", "localhost:8787")
+    with pytest.raises(CLIError, match=r"TROVE_BASE_URL is unusable: .*'http://localhost:8787'"):
+        App().profile()
+
+
+def test_a_saved_profile_with_a_broken_base_url_is_named(trove_home: str) -> None:
+    Config().save(Profile(name="old", api_key="k", workspace_id="ws-1", base_url="ftp://x"))
+    with pytest.raises(CLIError, match="the base URL of profile 'old' is unusable"):
+        App(profile_name="old").profile()

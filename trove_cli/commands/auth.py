@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from trove_cli.config import DEFAULT_BASE_URL, DEFAULT_PROFILE_NAME, Profile
+from trove_cli.config import DEFAULT_BASE_URL, DEFAULT_PROFILE_NAME, Profile, base_url_problem
 from trove_cli.errors import EXIT_AUTH, CLIError
 from trove_cli.humanize import mask_secret
 from trove_cli.options import json_option
@@ -119,6 +119,13 @@ def _read_key(out: Output, no_browser: bool, base_url: str) -> tuple[str, str | 
     return _device_login(out, base_url)
 
 
+def _check_base_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    problem = base_url_problem(value)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx, param)
+    return value.rstrip("/")
+
+
 @click.command("login")
 @click.option("--save-as", "save_as", default=None, metavar="NAME", help="Profile name to save.")
 @click.option("--profile", "legacy_profile", default=None, hidden=True)
@@ -131,6 +138,7 @@ def _read_key(out: Output, no_browser: bool, base_url: str) -> tuple[str, str | 
     "--base-url",
     default=DEFAULT_BASE_URL,
     show_default=True,
+    callback=_check_base_url,
     help="API root (e.g. http://127.0.0.1:8787 for `trove server`).",
 )
 @click.option("--no-browser", is_flag=True, help="Prompt for a key instead of opening a browser.")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from trove_cli.config import ENV_PROFILE_NAME, ProfileNotFound
+from trove_cli.config import ENV_PROFILE_NAME, ProfileNotFound, base_url_problem
 from trove_cli.humanize import mask_secret
 from trove_cli.main import version
 from trove_cli.options import json_option
@@ -100,6 +100,10 @@ def _live_section(profile: Profile) -> Section:
     from trove_sdk import TroveAuthError, TroveError
 
     section = Section("Live check")
+    problem = base_url_problem(profile.base_url)
+    if problem is not None:
+        section.add("bad", f"base url unusable: {problem}")
+        return section
     try:
         me = fetch_identity(profile.api_key, profile.base_url, DOCTOR_ME_TIMEOUT)
     except TroveAuthError as exc:
@@ -146,7 +150,9 @@ def doctor_command(app: App, as_json: bool) -> None:
     sections = [_cli_section(), _config_section(app), _env_section()]
     profile: Profile | None = None
     try:
-        profile = app.profile()
+        # Not app.profile(): that refuses a broken base URL, which is for the live check to
+        # report among everything else.
+        profile = app.config.resolve(app.profile_name)
     except ProfileNotFound as exc:
         failed = Section("Active profile")
         failed.add("bad", str(exc))

@@ -86,6 +86,13 @@ def test_a_named_profile_that_is_not_the_default_says_how_to_use_it(
     )
 
 
+def test_a_base_url_without_a_scheme_is_a_usage_error_with_the_fix(trove_home: str) -> None:
+    result = invoke("login", "--api-key", "trove-sk-x", "--base-url", "localhost:8787")
+    assert result.exit_code == 2
+    assert "did you mean 'http://localhost:8787'?" in result.stderr
+    assert not Config().exists
+
+
 def test_a_bad_key_exits_2_with_auth_failed(trove_home: str, trove_server: Any) -> None:
     result = login(trove_server, "--api-key", "trove-sk-" + "0" * 32)
     assert result.exit_code == 2

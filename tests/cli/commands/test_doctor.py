@@ -68,3 +68,14 @@ def test_env_vars_are_listed_with_the_key_masked(trove_home: str, trove_server: 
     assert "source            : environment" in result.stdout
     assert trove_server.api_key not in result.stdout
     assert f"TROVE_WORKSPACE_ID: {trove_server.workspace_id}" in result.stdout
+
+
+def test_a_base_url_without_a_scheme_is_reported_not_dialled(trove_home: str) -> None:
+    env = {
+        "TROVE_API_KEY": "trove-sk-" + "0" * 48,
+        "TROVE_WORKSPACE_ID": "ws-0000000000000000",
+        "TROVE_BASE_URL": "localhost:8787",
+    }
+    result = invoke("doctor", env=env)
+    assert result.exit_code == 0
+    assert "✗ base url unusable: 'localhost:8787' has no http:// or https://" in result.stdout
