@@ -14,6 +14,7 @@ whole directory (tests, CI, several local stacks side by side).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -108,14 +109,20 @@ class Config:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or config_path()
+        self._unusable = False  # a file is there, but it could not be read as profiles
+        self.set_aside: Path | None = None
         self._data = self._load()
 
     def _load(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {"profiles": {}}
         except (OSError, ValueError):
+            self._unusable = True
             return {"profiles": {}}
         if not isinstance(data, dict) or not isinstance(data.get("profiles"), dict):
+            self._unusable = True
             return {"profiles": {}}
         return data
 
@@ -191,6 +198,8 @@ class Config:
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self._unusable:
+            self._move_aside()
         text = json.dumps(self._data, indent=2) + "\n"
         # Created 0600 from the first byte, then renamed over: never a readable moment,
         # never a half-written file.
@@ -203,3 +212,25 @@ class Config:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _move_aside(self) -> None:
+        """Keep a file that read as empty (a hand edit with a stray comma, say) instead of
+        writing over the profiles it may still hold; say where it went."""
+        import time
+
+        from trove_cli.output import Output
+
+        self._unusable = False
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.unreadable-{stamp}")
+        try:
+            os.replace(self.path, aside)
+        except FileNotFoundError:
+            return
+        with contextlib.suppress(OSError):
+            os.chmod(aside, 0o600)  # it may hold keys, whatever mode the editor left
+        self.set_aside = aside
+        Output().warn(
+            f"warning: {self.path} could not be read as profiles; it was kept as {aside} "
+            "and a new one written"
+        )

@@ -126,3 +126,27 @@ def test_deleting_the_default_profile_forgets_that_it_was_default(trove_home: st
     assert config.delete("local")
     assert Config().default_profile == "default"
     assert not Config().delete("local")
+
+
+def test_saving_over_an_unreadable_file_keeps_it_aside(
+    trove_home: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hand edit that broke the JSON must not cost the profiles it still holds."""
+    os.makedirs(trove_home)
+    broken = '{"profiles": {"prod": {"api_key": "trove-sk-prod",},}}'
+    (Path(trove_home) / "config.json").write_text(broken)
+    config = Config()
+    config.save(profile("new"))
+    assert config.set_aside is not None
+    assert config.set_aside.read_text() == broken
+    assert stat.S_IMODE(config.set_aside.stat().st_mode) == 0o600
+    assert Config().profile_names == ["new"]
+    assert f"it was kept as {config.set_aside}" in capsys.readouterr().err
+
+
+def test_a_readable_file_is_updated_in_place(trove_home: str) -> None:
+    Config().save(profile("a"))
+    config = Config()
+    config.save(profile("b"))
+    assert config.set_aside is None
+    assert os.listdir(trove_home) == ["config.json"]
