@@ -154,6 +154,13 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
     @property
+    def reply(self) -> str:
+        """The receiver's answer on one line (an HTML error page must not break the one line
+        per delivery that scripts read), cut to 200 characters."""
+        text = " ".join(self.body.split())
+        return text if len(text) <= 200 else text[:199] + "…"
+
+    @property
     def retryable(self) -> bool:
         """Worth sending again: no answer, a 5xx, or "busy" (408/409/425/429). Any other 4xx
         is the receiver's considered refusal (a bad signature, say) — retrying cannot help."""

@@ -138,3 +138,12 @@ async def test_a_receiver_that_is_not_running_is_a_retryable_connection_error() 
     outcome = await forwarder.send(b"{}", "file.written", "evt-1")
     await forwarder.aclose()
     assert (outcome.status, outcome.error, outcome.retryable) == (None, "connection refused", True)
+
+
+def test_a_reply_is_one_line_cut_at_200_characters() -> None:
+    assert (
+        Outcome(502, 1.0, body="<html>\n  <h1>Bad</h1>\n</html>\n").reply
+        == "<html> <h1>Bad</h1> </html>"
+    )
+    assert Outcome(500, 1.0, body="x" * 500).reply == "x" * 199 + "…"
+    assert Outcome(204, 1.0).reply == ""

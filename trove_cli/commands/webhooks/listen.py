@@ -93,8 +93,8 @@ class Listen:
             f"{result}  ({outcome.latency_ms:.0f}ms){retries}{replay}"
         )
         out.out.line(line, fg="green" if outcome.ok else "red")
-        if not outcome.ok and outcome.body:
-            out.warn(f"    receiver said: {outcome.body[:200]}")
+        if not outcome.ok and outcome.reply:
+            out.warn(f"    receiver said: {outcome.reply}")
 
     def on_retry(self, item: LiveEvent, outcome: Outcome, attempt: int, delay: float) -> None:
         reason = outcome.error or f"HTTP {outcome.status}"

@@ -91,7 +91,7 @@ def _report(app: App, envelope: dict[str, Any], outcome: Outcome, dup: bool, as_
     mark = "✓" if outcome.ok else "✗"
     result = str(outcome.status) if outcome.status is not None else (outcome.error or "?")
     tag = "  (duplicate)" if dup else ""
-    reply = f"  {outcome.body.strip()[:200]}" if outcome.body.strip() else ""
+    reply = f"  {outcome.reply}" if outcome.reply else ""
     out.out.line(
         f"{mark} {envelope['type']:<18}  {envelope['id']}  →  {result}  "
         f"({outcome.latency_ms:.0f}ms){tag}{reply}",

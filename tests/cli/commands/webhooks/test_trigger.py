@@ -168,3 +168,19 @@ def test_an_unreachable_receiver_exits_4(trove_home: str) -> None:
     result = trigger("file.written", "--secret", SECRET, "--forward-to", url)
     assert result.exit_code == 4
     assert f"could not reach {url}" in result.stderr
+
+
+async def _html_error_page(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 502, "headers": []})
+    await send({"type": "http.response.body", "body": b"<html>\n  <h1>Bad Gateway</h1>\n</html>\n"})
+
+
+def test_a_multi_line_answer_is_shown_on_the_deliverys_one_line(trove_home: str) -> None:
+    with serve(_html_error_page) as url:
+        result = trigger("file.written", "--secret", SECRET, "--forward-to", url + "/")
+    assert result.exit_code == 1
+    [line] = result.stdout.splitlines()
+    assert "→  502  (" in line
+    assert line.endswith("ms)  <html> <h1>Bad Gateway</h1> </html>")
