@@ -34,6 +34,7 @@ __all__ = [
     "CLIError",
     "exit_code_for",
     "handle",
+    "is_expected",
     "message_for",
 ]
 
@@ -90,6 +91,19 @@ def exit_code_for(exc: BaseException) -> int:
     if _is_network(exc):
         return EXIT_NETWORK
     return EXIT_ERROR
+
+
+def is_expected(exc: BaseException) -> bool:
+    """A failure this table describes (an HTTP answer, no answer, no profile, a closed pipe,
+    Ctrl-C): ``--debug`` reports it like any other run, since a traceback would say no more
+    and would change the exit code scripts rely on."""
+    if isinstance(exc, (KeyboardInterrupt, BrokenPipeError, ProfileNotFound)):
+        return True
+    if not _sdk_loaded():
+        return False
+    from trove_sdk import TroveError
+
+    return isinstance(exc, TroveError)
 
 
 def message_for(exc: BaseException) -> str | None:

@@ -51,7 +51,7 @@ class TroveGroup(LazyGroup):
     """The root group: maps every error to its exit code in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from trove_cli.errors import handle
+        from trove_cli.errors import handle, is_expected
 
         try:
             return super().invoke(ctx)
@@ -59,7 +59,7 @@ class TroveGroup(LazyGroup):
             raise
         except (Exception, KeyboardInterrupt) as exc:
             app = ctx.obj
-            if getattr(app, "debug", False) and not isinstance(exc, KeyboardInterrupt):
+            if getattr(app, "debug", False) and not is_expected(exc):
                 raise
             raise click.exceptions.Exit(handle(exc)) from exc
 

@@ -131,6 +131,16 @@ def test_debug_lets_unexpected_errors_through() -> None:
     assert isinstance(result.exception, RuntimeError)
 
 
+def test_debug_keeps_the_exit_code_of_an_expected_failure() -> None:
+    from trove_sdk import TroveAuthError
+
+    result = CliRunner().invoke(
+        boundary(TroveAuthError("Invalid API key", 401)), ["--debug", "boom"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == "error: HTTP 401 — Invalid API key\n"
+
+
 def test_completion_scripts_are_clicks_own(trove_home: str) -> None:
     result = CliRunner().invoke(cli, ["completion", "bash"])
     assert result.exit_code == 0
