@@ -46,5 +46,5 @@ async def serve_delivery(
     outcome = receiver.precheck(scope["method"], headers)
     if outcome is None:
         body = await read_capped(receive, receiver.max_body_bytes)
-        outcome = receiver._too_large() if body is None else await receiver.receive(headers, body)
+        outcome = receiver.too_large() if body is None else await receiver.receive(headers, body)
     await send_outcome(outcome, send)

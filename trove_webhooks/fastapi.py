@@ -52,7 +52,7 @@ def create_router(
         if outcome is None:
             body = await read_capped(request.receive, receiver.max_body_bytes)
             outcome = (
-                receiver._too_large() if body is None else await receiver.receive(headers, body)
+                receiver.too_large() if body is None else await receiver.receive(headers, body)
             )
         return _response(outcome)
 

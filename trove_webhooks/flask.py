@@ -56,7 +56,7 @@ def create_blueprint(
         outcome = receiver.precheck(request.method, headers)
         if outcome is None:
             body = read_wsgi_body(request.environ, receiver.max_body_bytes)
-            outcome = receiver._too_large() if body is None else receiver.receive(headers, body)
+            outcome = receiver.too_large() if body is None else receiver.receive(headers, body)
         return _response(outcome)
 
     blueprint.receiver = receiver  # type: ignore[attr-defined]

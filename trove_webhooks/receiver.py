@@ -193,10 +193,11 @@ class _ReceiverBase:
             )
         declared = lowered.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            return self._too_large()
+            return self.too_large()
         return None
 
-    def _too_large(self) -> Outcome:
+    def too_large(self) -> Outcome:
+        """The 413 an adapter sends when the body outgrew ``max_body_bytes`` while read."""
         self.metrics.rejected("size")
         return Outcome(
             413,
@@ -223,7 +224,7 @@ class _ReceiverBase:
     ) -> Generator[Step, Any, Outcome]:
         """The receiver's decisions; yields each piece of I/O and receives its result."""
         if len(body) > self.max_body_bytes:
-            return self._too_large()
+            return self.too_large()
         lowered = _lower(headers)
         try:
             verified = self.verifier.verify(body, lowered.get(_SIGNATURE_KEY))

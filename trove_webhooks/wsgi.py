@@ -79,7 +79,7 @@ def serve_wsgi_delivery(
     outcome = receiver.precheck(environ.get("REQUEST_METHOD", "GET"), headers)
     if outcome is None:
         body = read_wsgi_body(environ, receiver.max_body_bytes)
-        outcome = receiver._too_large() if body is None else receiver.receive(headers, body)
+        outcome = receiver.too_large() if body is None else receiver.receive(headers, body)
     return _respond(outcome, start_response)
 
 
