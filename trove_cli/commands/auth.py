@@ -142,6 +142,7 @@ def _check_base_url(ctx: click.Context, param: click.Parameter, value: str) -> s
     help="API root (e.g. http://127.0.0.1:8787 for `trove server`).",
 )
 @click.option("--no-browser", is_flag=True, help="Prompt for a key instead of opening a browser.")
+@json_option("Print the saved profile as JSON (the key masked).")
 @click.pass_obj
 def login_command(
     app: App,
@@ -152,6 +153,7 @@ def login_command(
     namespace: str | None,
     base_url: str,
     no_browser: bool,
+    as_json: bool,
 ) -> None:
     """Save credentials so other commands can talk to Trove.
 
@@ -206,12 +208,25 @@ def login_command(
         # the next command uses, even where `trove dev` made its own profile the default.
         make_default=not config.profile_names or name == DEFAULT_PROFILE_NAME,
     )
-    bits = [f"workspace={workspace_id}"]
-    if final_namespace:
-        bits.append(f"namespace={final_namespace}")
-    if me is not None:
-        bits.append(f"scope={me.scope}")
-    out.result(f"saved profile '{name}' ({mask_secret(api_key)})  " + "  ".join(bits))
+    if as_json:
+        out.json(
+            {
+                "profile": name,
+                "api_key": mask_secret(api_key),
+                "workspace_id": workspace_id,
+                "base_url": base_url,
+                "namespace": final_namespace,
+                "scope": me.scope if me is not None else None,
+                "default": config.default_profile == name,
+            }
+        )
+    else:
+        bits = [f"workspace={workspace_id}"]
+        if final_namespace:
+            bits.append(f"namespace={final_namespace}")
+        if me is not None:
+            bits.append(f"scope={me.scope}")
+        out.result(f"saved profile '{name}' ({mask_secret(api_key)})  " + "  ".join(bits))
     if config.default_profile != name:
         out.note(
             f"'{config.default_profile}' is still the default profile; "

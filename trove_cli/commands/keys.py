@@ -92,8 +92,9 @@ def create_command(app: App, name: str, namespace: str | None, admin: bool, as_j
 @keys_group.command("revoke")
 @click.argument("key_id")
 @yes_option()
+@json_option()
 @click.pass_obj
-def revoke_command(app: App, key_id: str, yes: bool) -> None:
+def revoke_command(app: App, key_id: str, yes: bool, as_json: bool) -> None:
     """Revoke a key now (requests with it get 401 from this moment)."""
     from trove_sdk import TroveNotFoundError
 
@@ -104,4 +105,7 @@ def revoke_command(app: App, key_id: str, yes: bool) -> None:
             admin.revoke_key(key_id)
         except TroveNotFoundError:
             raise CLIError(f"key not found: {key_id}") from None
+    if as_json:
+        app.output.json({"key_id": key_id, "revoked": True})
+        return
     app.output.result(f"revoked {key_id}", fg="red")

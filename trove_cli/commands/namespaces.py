@@ -60,8 +60,9 @@ def list_command(app: App, as_json: bool) -> None:
 @namespaces_group.command("delete")
 @click.argument("namespace")
 @yes_option()
+@json_option()
 @click.pass_obj
-def delete_command(app: App, namespace: str, yes: bool) -> None:
+def delete_command(app: App, namespace: str, yes: bool, as_json: bool) -> None:
     """Delete NAMESPACE and every file in it."""
     from trove_sdk import TroveNotFoundError
 
@@ -72,4 +73,7 @@ def delete_command(app: App, namespace: str, yes: bool) -> None:
             files = admin.delete_namespace(namespace)
         except TroveNotFoundError:
             raise CLIError(f"namespace not found: {namespace}") from None
+    if as_json:
+        app.output.json({"namespace": namespace, "files_deleted": files})
+        return
     app.output.result(f"deleted namespace {namespace} ({files} files)", fg="red")

@@ -86,8 +86,11 @@ def list_command(app: App, namespace: str | None, as_json: bool) -> None:
 @click.argument("snapshot_id")
 @namespace_option()
 @yes_option()
+@json_option()
 @click.pass_obj
-def restore_command(app: App, snapshot_id: str, namespace: str | None, yes: bool) -> None:
+def restore_command(
+    app: App, snapshot_id: str, namespace: str | None, yes: bool, as_json: bool
+) -> None:
     """Wipe workspace/ and restore the snapshot into it."""
     from trove_sdk import TroveNotFoundError
 
@@ -103,6 +106,15 @@ def restore_command(app: App, snapshot_id: str, namespace: str | None, yes: bool
             restored = client.restore_snapshot(snapshot_id)
         except TroveNotFoundError:
             raise CLIError(f"snapshot not found: {snapshot_id}") from None
+        if as_json:
+            app.output.json(
+                {
+                    "snapshot_id": snapshot_id,
+                    "namespace": client.namespace,
+                    "files_restored": restored,
+                }
+            )
+            return
         app.output.result(
             f"restored {snapshot_id} → namespace {client.namespace}  (files_restored={restored})"
         )
@@ -112,8 +124,11 @@ def restore_command(app: App, snapshot_id: str, namespace: str | None, yes: bool
 @click.argument("snapshot_id")
 @namespace_option()
 @yes_option()
+@json_option()
 @click.pass_obj
-def delete_command(app: App, snapshot_id: str, namespace: str | None, yes: bool) -> None:
+def delete_command(
+    app: App, snapshot_id: str, namespace: str | None, yes: bool, as_json: bool
+) -> None:
     """Delete a snapshot."""
     from trove_sdk import TroveNotFoundError
 
@@ -124,4 +139,7 @@ def delete_command(app: App, snapshot_id: str, namespace: str | None, yes: bool)
             client.delete_snapshot(snapshot_id)
         except TroveNotFoundError:
             raise CLIError(f"snapshot not found: {snapshot_id}") from None
+    if as_json:
+        app.output.json({"snapshot_id": snapshot_id, "deleted": True})
+        return
     app.output.result(f"deleted {snapshot_id}", fg="red")

@@ -93,6 +93,21 @@ def test_a_base_url_without_a_scheme_is_a_usage_error_with_the_fix(trove_home: s
     assert not Config().exists
 
 
+def test_login_json_describes_the_saved_profile_with_the_key_masked(
+    trove_home: str, trove_server: Any
+) -> None:
+    saved = json_out(login(trove_server, "--api-key", trove_server.api_key, "--json"))
+    assert saved == {
+        "profile": "default",
+        "api_key": mask_secret(trove_server.api_key),
+        "workspace_id": trove_server.workspace_id,
+        "base_url": trove_server.base_url,
+        "namespace": None,
+        "scope": "workspace",
+        "default": True,
+    }
+
+
 def test_a_bad_key_exits_2_with_auth_failed(trove_home: str, trove_server: Any) -> None:
     result = login(trove_server, "--api-key", "trove-sk-" + "0" * 32)
     assert result.exit_code == 2

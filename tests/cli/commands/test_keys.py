@@ -57,6 +57,12 @@ def test_revoke_takes_effect_at_once(admin: Trove, trove_server: Any) -> None:
     assert created["key_id"] not in [k["key_id"] for k in listed["keys"]]
 
 
+def test_revoke_json_says_what_was_revoked(admin: Trove) -> None:
+    created = json_out(admin("keys", "create", "doomed", "--json"))
+    revoked = json_out(admin("keys", "revoke", created["key_id"], "-y", "--json"))
+    assert revoked == {"key_id": created["key_id"], "revoked": True}
+
+
 def test_revoke_asks_first(admin: Trove) -> None:
     created = json_out(admin("keys", "create", "kept", "--json"))
     assert admin("keys", "revoke", created["key_id"], input="n\n").exit_code == 1

@@ -33,6 +33,13 @@ def test_delete_removes_the_namespace_and_its_files(
     assert trove("ls").stdout == "(empty)\n"
 
 
+def test_delete_json_counts_the_files(admin: Trove, client: Any, namespace: str) -> None:
+    client.write("workspace/a.txt", "abc")
+    client.write("workspace/b.txt", "abc")
+    deleted = json_out(admin("namespaces", "delete", namespace, "-y", "--json"))
+    assert deleted == {"namespace": namespace, "files_deleted": 2}
+
+
 def test_delete_asks_first(admin: Trove, client: Any, namespace: str) -> None:
     client.write("workspace/a.txt", "abc")
     assert admin("namespaces", "delete", namespace, input="n\n").exit_code == 1

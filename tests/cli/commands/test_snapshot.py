@@ -39,6 +39,15 @@ def test_json_forms(trove: Trove) -> None:
     ] == [snap["snapshot_id"]]
 
 
+def test_restore_and_delete_json(trove: Trove, client: Any, namespace: str) -> None:
+    client.write("workspace/a.txt", "x")
+    snap_id = json_out(trove("snapshot", "create", "--json"))["snapshot_id"]
+    restored = json_out(trove("snapshot", "restore", snap_id, "-y", "--json"))
+    assert restored == {"snapshot_id": snap_id, "namespace": namespace, "files_restored": 1}
+    deleted = json_out(trove("snapshot", "delete", snap_id, "-y", "--json"))
+    assert deleted == {"snapshot_id": snap_id, "deleted": True}
+
+
 def test_restore_asks_before_wiping(trove: Trove, client: Any) -> None:
     client.write("workspace/a.txt", "x")
     snap = json_out(trove("snapshot", "create", "--json"))

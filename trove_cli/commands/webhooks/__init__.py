@@ -184,8 +184,9 @@ def update_command(
 @webhooks_group.command("delete")
 @click.argument("webhook_id")
 @yes_option()
+@json_option()
 @click.pass_obj
-def delete_command(app: App, webhook_id: str, yes: bool) -> None:
+def delete_command(app: App, webhook_id: str, yes: bool, as_json: bool) -> None:
     """Remove a subscription."""
     from trove_sdk import TroveNotFoundError
 
@@ -196,6 +197,9 @@ def delete_command(app: App, webhook_id: str, yes: bool) -> None:
             admin.delete_webhook(webhook_id)
         except TroveNotFoundError:
             raise CLIError(f"webhook not found: {webhook_id}") from None
+    if as_json:
+        app.output.json({"webhook_id": webhook_id, "deleted": True})
+        return
     app.output.result(f"deleted {webhook_id}", fg="red")
 
 

@@ -167,6 +167,12 @@ def test_a_grace_too_long_to_count_is_a_usage_error(admin: Trove, hook: dict[str
     assert "Invalid value for --grace" in result.stderr
 
 
+def test_delete_json_says_what_was_deleted(admin: Trove, hook: dict[str, Any]) -> None:
+    deleted = json_out(admin("webhooks", "delete", hook["webhook_id"], "-y", "--json"))
+    assert deleted == {"webhook_id": hook["webhook_id"], "deleted": True}
+    assert hook["webhook_id"] not in admin("webhooks", "list").stdout
+
+
 def test_unknown_webhooks_are_not_found(admin: Trove) -> None:
     for args in (["delete", "wh-000000000000", "-y"], ["test", "wh-000000000000"]):
         result = admin("webhooks", *args)
