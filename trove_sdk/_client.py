@@ -72,8 +72,17 @@ def join_chain(commands: Sequence[str]) -> str:
     for index, command in enumerate(commands):
         if not isinstance(command, str) or not command.strip():
             raise ValueError(f"exec_chain command at index {index} is empty")
-        parts.append("{ " + command + "; }")
+        parts.append(_brace_group(command))
     return " && ".join(parts)
+
+
+def _brace_group(command: str) -> str:
+    """``{ cmd; }`` — or ``{ cmd`` + newline + ``}`` for a step that ``; }`` would break: one
+    ending in a comment, in ``&`` or ``;``, or holding a here-document."""
+    body = command.rstrip()
+    if "\n" in body or "#" in body or body.endswith(("&", ";")):
+        return "{ " + body + "\n}"
+    return "{ " + command + "; }"
 
 
 class RuntimeOps(EventsOps):

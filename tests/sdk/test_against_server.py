@@ -151,6 +151,14 @@ async def test_exec_chain_keeps_cwd_and_variables_across_steps(trove: Twin) -> N
     assert result.stdout.splitlines()[-2:] == ["/trove/workspace/d", "7"]
 
 
+async def test_exec_chain_runs_steps_with_comments_background_jobs_and_heredocs(
+    trove: Twin,
+) -> None:
+    steps = ["echo a  # a comment", "true &", "echo b;", "cat <<EOF\nc\nEOF", "echo d"]
+    result = await trove("exec_chain", steps)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "a\nb\nc\nd\n", "")
+
+
 async def test_a_command_past_its_timeout_raises_timeout_error(trove: Twin) -> None:
     with pytest.raises(TroveTimeoutError) as info:
         await trove("exec_detailed", "sleep 10", timeout_s=1)

@@ -195,6 +195,16 @@ RUNTIME_CASES = [
         response={"exit_code": 0},
     ),
     Case(
+        "exec_chain ends a step that '; }' would break with a newline",
+        "exec_chain",
+        (["echo a  # note", "sleep 1 &", "ls;"],),
+        {},
+        "POST",
+        "/v1/exec",
+        body={"command": "{ echo a  # note\n} && { sleep 1 &\n} && { ls;\n}"},
+        response={"exit_code": 0},
+    ),
+    Case(
         "write strips workspace/",
         "write",
         ("workspace/notes/a.md", "hi"),
