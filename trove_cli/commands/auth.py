@@ -188,6 +188,12 @@ def login_command(
             )
         workspace_id = me.workspace_id
         lock = me.namespace
+        if namespace and lock and namespace != lock:
+            # Saved, it would make every runtime command fail with a 403.
+            raise CLIError(
+                f"--namespace {namespace} cannot be used with this key: it is locked to "
+                f"namespace {lock}; drop --namespace to use {lock}"
+            )
     elif not workspace_id:
         workspace_id = device_workspace or str(click.prompt("Workspace ID (ws-...)", err=True))
     workspace_id = workspace_id.strip()

@@ -58,6 +58,16 @@ def test_a_namespace_locked_key_brings_its_namespace(trove_home: str, trove_serv
     assert Config().get("default").namespace == "session-7"
 
 
+def test_a_namespace_other_than_the_keys_lock_is_refused(
+    trove_home: str, trove_server: Any
+) -> None:
+    key = trove_server.create_key("locked", namespace="session-8")
+    result = login(trove_server, "--api-key", key.api_key, "--namespace", "other")
+    assert result.exit_code == 1
+    assert "it is locked to namespace session-8; drop --namespace" in result.stderr
+    assert not Config().exists
+
+
 def test_the_first_profile_becomes_the_default(trove_home: str, trove_server: Any) -> None:
     login(trove_server, "--api-key", trove_server.api_key, "--save-as", "local")
     assert Config().default_profile == "local"
