@@ -90,6 +90,7 @@ class Upload:
             self._file.seek(self._start)
         except (AttributeError, OSError, ValueError):
             return False
+        self._pos = 0
         return True
 
     def read_chunk(self) -> bytes:
@@ -98,9 +99,20 @@ class Upload:
             self._pos += len(piece)
             return piece
         assert self._file is not None
-        chunk: Any = self._file.read(_CHUNK)
+        # A file of known size is sent as it was when the upload began: Content-Length is
+        # already declared, so a log file that grows meanwhile must not send more.
+        want = _CHUNK if self.length is None else min(_CHUNK, self.length - self._pos)
+        if want <= 0:
+            return b""
+        chunk: Any = self._file.read(want)
         if not isinstance(chunk, bytes):
             raise TypeError("upload needs a file opened in binary mode ('rb')")
+        if not chunk and self.length is not None:
+            raise TroveError(
+                f"the file shrank while it was uploaded: {self.length} bytes were announced, "
+                f"only {self._pos} could be read"
+            )
+        self._pos += len(chunk)
         return chunk
 
     @property

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.sdk.test_transfers import GeneratedFile
+from tests.sdk.test_transfers import GeneratedFile, ResizedWhileRead
 from tests.server.support import Receiver
 from trove_sdk import (
     AsyncTroveAdminClient,
@@ -219,6 +219,17 @@ async def test_a_file_at_the_upload_limit_streams_up_and_down_intact(
     assert seen[-1] == (UPLOAD_LIMIT, UPLOAD_LIMIT)
     assert _sha256(tmp_path / "copy.bin") == _sha256(big_file)
     await trove("delete", "big.bin")  # 100 MiB less in the session server's data directory
+
+
+async def test_a_file_that_grows_during_upload_is_sent_as_it_was_when_the_upload_began(
+    trove: Twin, tmp_path: Path
+) -> None:
+    path = tmp_path / "app.log"
+    path.write_bytes(b"x" * (3 * MiB))
+    with ResizedWhileRead(path, +MiB) as source:
+        stored = await trove("upload", "app.log", source)
+    assert stored.size_bytes == 3 * MiB
+    assert await trove("read_bytes", "app.log") == b"x" * (3 * MiB)
 
 
 async def test_an_upload_over_the_limit_is_refused_with_413(trove: Twin) -> None:

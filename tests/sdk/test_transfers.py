@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from trove_sdk import AsyncTroveClient, TroveClient, TroveConnectionError
+from trove_sdk import AsyncTroveClient, TroveClient, TroveConnectionError, TroveError
 
 BASE = "https://api.test"
 MiB = 1 << 20
@@ -227,3 +228,31 @@ def test_a_download_destination_that_cannot_work_is_refused_before_the_request(
         with pytest.raises(error, match=message):
             client.download("a", dest(tmp_path))
         assert route.call_count == 0
+
+
+class ResizedWhileRead(io.FileIO):
+    """A real file whose size changes (by ``change`` bytes) after the first read."""
+
+    def __init__(self, path: Path, change: int) -> None:
+        super().__init__(path, "rb")
+        self.change, self.reads = change, 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = super().read(size)
+        if self.reads == 0:
+            os.truncate(self.name, os.path.getsize(self.name) + self.change)
+        self.reads += 1
+        return chunk
+
+
+def test_a_file_that_shrinks_during_upload_raises_a_trove_error(tmp_path: Path) -> None:
+    path = tmp_path / "log.txt"
+    path.write_bytes(b"x" * (3 * MiB))
+    with (
+        respx.mock(base_url=BASE, assert_all_called=False) as router,
+        TroveClient("k", "ns", base_url=BASE, max_retries=0) as client,
+        ResizedWhileRead(path, -2 * MiB) as source,
+    ):
+        router.put("/files/log.txt").respond(200, json={"path": "workspace/log.txt"})
+        with pytest.raises(TroveError, match="shrank while it was uploaded"):
+            client.upload("log.txt", source)
