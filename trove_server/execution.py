@@ -172,18 +172,22 @@ class _Child:
 
 
 def _start(launch: Launch, with_stdin: bool) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        launch.argv,
-        stdin=subprocess.PIPE if with_stdin else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=launch.cwd,
-        env=launch.env,
-        # Its own process group: the command's tree (no sandbox) or bwrap (sandbox) can be
-        # killed as one, and a Ctrl-C in the server's terminal does not reach it first.
-        start_new_session=True,
-        close_fds=True,
-    )
+    try:
+        return subprocess.Popen(
+            launch.argv,
+            stdin=subprocess.PIPE if with_stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=launch.cwd,
+            env=launch.env,
+            # Its own process group: the command's tree (no sandbox) or bwrap (sandbox) can be
+            # killed as one, and a Ctrl-C in the server's terminal does not reach it first.
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=launch.pass_fds,
+        )
+    finally:
+        launch.close()  # the child has its own copies now
 
 
 class ExecRunner:

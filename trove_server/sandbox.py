@@ -18,15 +18,22 @@ process limit only bites for a non-root user, so:
 The same prelude sources ``workspace/.trove/init.sh`` (errors go to stderr, the command still
 runs; an ``exit`` there ends the shell first) and unsets ``BASH_ENV`` so scripts the command
 starts do not run it again.
+
+A command is normally ``bash -c <command>``. Linux refuses any single exec argument longer than
+128 KiB (``E2BIG``), and agents send big heredocs, so a longer command is written to a sealed
+in-memory file that the shell inherits and runs as its script (``bash /dev/fd/N``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import logging
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +49,9 @@ PRELUDE_IN_SANDBOX = "/.trove-prelude.sh"  # at the root: bwrap makes new parent
 _SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SHM_MB = 64
+# Above this many bytes a command goes to the shell as a script file, not an argument: the
+# kernel's limit for one argument (MAX_ARG_STRLEN) is 128 KiB.
+ARGV_COMMAND_MAX = 64 * 1024
 
 
 class SandboxUnavailable(RuntimeError):
@@ -50,11 +60,52 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Launch:
-    """Everything ``create_subprocess_exec`` needs for one command."""
+    """Everything ``subprocess.Popen`` needs for one command.
+
+    ``pass_fds`` are descriptors the command inherits (a long command's script); they belong
+    to the launch, and ``close()`` releases them once the process started or failed to.
+    """
 
     argv: list[str]
     env: dict[str, str]
     cwd: str
+    pass_fds: tuple[int, ...] = ()
+
+    def close(self) -> None:
+        for fd in self.pass_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _shell(command: str) -> tuple[list[str], tuple[int, ...]]:
+    """bash's arguments for ``command``, and the descriptors they refer to."""
+    data = command.encode("utf-8")
+    if len(data) <= ARGV_COMMAND_MAX:
+        return ["-c", command], ()
+    fd = _script_file(data)
+    return [f"/dev/fd/{fd}"], (fd,)
+
+
+def _script_file(data: bytes) -> int:
+    """An unlinked file holding ``data``, sealed read-only where the OS can (the command
+    inherits it: it may read its own text, never change it)."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("trove-command", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    else:  # pragma: no cover - not Linux
+        fd, name = tempfile.mkstemp(prefix="trove-command-")
+        os.unlink(name)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+        if hasattr(fcntl, "F_ADD_SEALS"):
+            seals = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
+            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @dataclass(frozen=True)
@@ -82,6 +133,8 @@ class Sandbox:
         return self.isolation == "bwrap"
 
     def launch(self, ns_root: Path, namespace: str, command: str) -> Launch:
+        """The command line for ``command``; the caller must ``close()`` the launch."""
+        shell_args, pass_fds = _shell(command)
         if self.isolation == "none":
             env = {
                 "PATH": os.environ.get("PATH", _PATH),
@@ -91,14 +144,14 @@ class Sandbox:
                 "BASH_ENV": str(self.prelude),
                 "TROVE_NAMESPACE": namespace,
             }
-            return Launch([_bash(), "-c", command], env, str(ns_root))
+            return Launch([_bash(), *shell_args], env, str(ns_root), pass_fds)
         assert self.bwrap is not None
         argv = [self.bwrap, *self._bwrap_args(ns_root, namespace)]
         if self.privileged and self.setpriv:
             uid = str(self.settings.sandbox_uid)
             argv += [self.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups", "--"]
-        argv += ["/bin/bash", "-c", command]
-        return Launch(argv, {}, str(ns_root))
+        argv += ["/bin/bash", *shell_args]
+        return Launch(argv, {}, str(ns_root), pass_fds)
 
     def _bwrap_args(self, ns_root: Path, namespace: str) -> list[str]:
         s = self.settings

@@ -261,3 +261,41 @@ def test_a_nul_byte_in_stdin_reaches_the_command(client):
         "\\0",
         "b",
     ]
+
+
+def _big_heredoc(lines: int) -> tuple[str, str]:
+    body = "".join(
+        f"line {i:06d} of a heredoc bigger than one exec argument\n" for i in range(lines)
+    )
+    return (
+        f"cat > workspace/big.txt <<'TROVE_EOF'\n{body}TROVE_EOF\nwc -l < workspace/big.txt",
+        body,
+    )
+
+
+def test_a_command_longer_than_the_kernels_argument_limit_runs(client):
+    """Linux refuses one exec argument over 128 KiB (E2BIG); agents send heredocs that big."""
+    command, body = _big_heredoc(4000)
+    assert len(command.encode()) > 200 * 1024
+    result = client.exec_detailed(command)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "4000\n", "")
+    assert client.read_text("big.txt") == body
+
+
+def test_a_long_command_gets_its_stdin_init_sh_and_exit_code(client):
+    client.set_init("export FROM_INIT=yes\n")
+    padding = "# " + "p" * 200_000 + "\n"
+    result = client.exec_detailed(padding + 'echo "$FROM_INIT $(cat)"; exit 7', stdin="piped")
+    assert (result.exit_code, result.stdout) == (7, "yes piped\n")
+
+
+def test_a_long_command_cannot_rewrite_its_own_script(client):
+    """The script reaches bash on an inherited descriptor, sealed read-only."""
+    padding = "# " + "p" * 200_000 + "\n"
+    result = client.exec_detailed(
+        padding
+        + "for fd in /proc/$$/fd/*; do case $(readlink $fd) in *trove-command*)"
+        + " { echo x >> $fd && echo changed || echo refused; } 2>/dev/null;; esac; done"
+    )
+    assert "refused" in result.stdout
+    assert "changed" not in result.stdout
