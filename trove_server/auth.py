@@ -29,6 +29,7 @@ __all__ = [
     "Principal",
     "authenticate",
     "check_namespace",
+    "key_is_active",
     "key_metadata",
     "mint_key",
     "runtime_namespace",
@@ -140,6 +141,13 @@ def authenticate(db: Database, authorization: str | None) -> Principal:
         scope=row["scope"],
         namespace=row["namespace"],
     )
+
+
+def key_is_active(db: Database, key_id: str) -> bool:
+    """Whether a key still works: long-lived responses (the event stream) ask again as they
+    go, so a revocation also ends what the key already opened."""
+    row = db.one("SELECT 1 FROM api_keys WHERE id = ? AND revoked_ms IS NULL", (key_id,))
+    return row is not None
 
 
 def runtime_namespace(principal: Principal, header: str | None) -> str:

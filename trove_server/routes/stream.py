@@ -5,7 +5,8 @@ Server-sent events: first a synthetic ``connected`` block, then one block per ev
 comment whenever nothing happened for ``sse_keepalive`` seconds. ``Last-Event-ID`` (or
 ``?cursor=``) resumes strictly after that seq: reading always continues from the last id sent
 up to a committed horizon, so nothing is skipped and nothing repeats, across reconnects and
-server restarts alike.
+server restarts alike. Revoking the key ends its open streams before they send anything more
+(the client's reconnect then gets its 401).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import AsyncIterator
 from starlette.responses import Response, StreamingResponse
 
 from trove_sdk import API_VERSION
+from trove_server.auth import key_is_active
 from trove_server.errors import BadRequest
 from trove_server.routes.events import NAMESPACE_QUERY, TYPES_QUERY, event_filters
 from trove_server.routing import Access, Ctx, Operation, Param, api
@@ -51,6 +53,7 @@ async def stream(ctx: Ctx) -> Response:
     start = _start(ctx, log.newest_seq())
     keepalive = server.settings.sse_keepalive
     workspace_id = ctx.workspace_id
+    key_id = ctx.principal.key_id
 
     async def blocks() -> AsyncIterator[str]:
         hello = {
@@ -65,6 +68,8 @@ async def stream(ctx: Ctx) -> Response:
         last = start
         while not server.stopping.is_set():
             waiter = server.bus.waiter(workspace_id)
+            if not key_is_active(server.db, key_id):
+                return
             horizon = log.newest_seq()
             rows = log.after(workspace_id, last, types=types, namespace=namespace, limit=_BATCH)
             rows = [r for r in rows if r.seq <= horizon]

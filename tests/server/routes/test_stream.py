@@ -155,3 +155,14 @@ def test_the_sdk_reports_a_future_cursor_as_an_error(client):
     with pytest.raises(TroveError) as info:
         next(iter(client.stream_events(cursor="999999999999")))
     assert info.value.status_code == 400
+
+
+def test_revoking_the_key_ends_its_open_stream(open_stream, trove_server, client, namespace):
+    doomed = trove_server.create_key("stream-revoked")
+    stream = open_stream(key=doomed.api_key, namespace=namespace)
+    stream.next_block()
+    with trove_server.admin() as admin:
+        admin.revoke_key(doomed.key_id)
+    client.write("after-revocation.txt", "not for a revoked key")
+    with pytest.raises(AssertionError, match="the stream ended"):
+        stream.next_block()
