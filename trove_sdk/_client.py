@@ -129,7 +129,10 @@ class RuntimeOps(EventsOps):
 
     # --- exec ---------------------------------------------------------------------------
 
-    def _exec_op(self, command: str, stdin: str | None, timeout_s: float | None) -> Op[ExecResult]:
+    def _exec_call(
+        self, path: str, command: str, stdin: str | None, timeout_s: float | None
+    ) -> Call:
+        """The exec request for ``/v1/exec`` or the legacy ``/exec`` (same body)."""
         if not isinstance(command, str) or not command.strip():
             raise ValueError("command must be a non-empty string")
         body: dict[str, Any] = {"command": command}
@@ -152,10 +155,15 @@ class RuntimeOps(EventsOps):
             body["timeout_s"] = timeout_s
             # Give the server time to answer 408 itself before our own clock runs out.
             timeout = None if timeout is None else max(timeout, timeout_s + 15)
-        response = yield self._runtime(
-            "POST", "/v1/exec", json=body, idempotent=False, timeout=timeout
-        )
+        return self._runtime("POST", path, json=body, idempotent=False, timeout=timeout)
+
+    def _exec_op(self, command: str, stdin: str | None, timeout_s: float | None) -> Op[ExecResult]:
+        response = yield self._exec_call("/v1/exec", command, stdin, timeout_s)
         return parse_model(response, ExecResult.from_dict)
+
+    def _exec_legacy_op(self, command: str, stdin: str | None) -> Op[str]:
+        response: httpx.Response = yield self._exec_call("/exec", command, stdin, None)
+        return response.text
 
     def _exec_text_op(
         self, command: str, stdin: str | None, timeout_s: float | None, check: bool
@@ -366,6 +374,11 @@ class TroveClient(RuntimeOps, SyncFeed):
         ``[exit N]\\n`` + stderr + stdout. ``check=True`` raises ``TroveExecError`` instead."""
         return self._run(self._exec_text_op(command, stdin, timeout_s, check))
 
+    def exec_legacy(self, command: str, *, stdin: str | None = None) -> str:
+        """``POST /exec``, the text endpoint older servers have instead of ``/v1/exec``:
+        stdout, ``(no output)``, or ``[exit N]`` + stderr + stdout as the server wrote it."""
+        return self._run(self._exec_legacy_op(command, stdin))
+
     def exec_detailed(
         self, command: str, *, stdin: str | None = None, timeout_s: float | None = None
     ) -> ExecResult:
@@ -511,6 +524,9 @@ class AsyncTroveClient(RuntimeOps, AsyncFeed):
         check: bool = False,
     ) -> str:
         return await self._run(self._exec_text_op(command, stdin, timeout_s, check))
+
+    async def exec_legacy(self, command: str, *, stdin: str | None = None) -> str:
+        return await self._run(self._exec_legacy_op(command, stdin))
 
     async def exec_detailed(
         self, command: str, *, stdin: str | None = None, timeout_s: float | None = None

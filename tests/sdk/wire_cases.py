@@ -175,6 +175,17 @@ RUNTIME_CASES = [
         check=_ok("[exit 2]\nerr\nout\n"),
     ),
     Case(
+        "exec_legacy text endpoint",
+        "exec_legacy",
+        ("false",),
+        {"stdin": "x"},
+        "POST",
+        "/exec",
+        body={"command": "false", "stdin": "x"},
+        response="[exit 1]\nboom\n",
+        check=_ok("[exit 1]\nboom\n"),
+    ),
+    Case(
         "exec_chain brace groups",
         "exec_chain",
         (["cd workspace", "ls"],),

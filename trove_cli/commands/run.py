@@ -11,10 +11,6 @@ from trove_cli.errors import CLIError
 from trove_cli.options import json_option, namespace_option
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
-
-    import httpx
-
     from trove_cli.app import App
     from trove_sdk import ExecResult, TroveClient
 
@@ -43,16 +39,8 @@ def read_stdin(limit: int) -> str | None:
 
 
 def _legacy_exec(client: TroveClient, body: dict[str, Any]) -> tuple[int, str]:
-    """``POST /exec`` (servers without ``/v1/exec``): text, exit code from ``[exit N]``.
-
-    The SDK has no public call for the legacy route, so this drives its request machinery
-    with a one-step operation (retries, errors and auth headers stay the SDK's).
-    """
-
-    def legacy() -> Generator[Any, Any, httpx.Response]:
-        return (yield client._runtime("POST", "/exec", json=body, idempotent=False))
-
-    text = client._run(legacy()).text
+    """``POST /exec`` (servers without ``/v1/exec``): text, exit code from ``[exit N]``."""
+    text = client.exec_legacy(body["command"], stdin=body.get("stdin"))
     match = _LEGACY_EXIT.match(text)
     return (int(match.group(1)) if match else 0), text
 
