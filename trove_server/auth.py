@@ -61,7 +61,8 @@ class MintedKey:
 
 
 def check_namespace(value: str, where: str = "namespace") -> str:
-    if not isinstance(value, str) or not _NAMESPACE.match(value):
+    # fullmatch: ``$`` alone also matches before a final newline, which let "alice\n" in.
+    if not isinstance(value, str) or not _NAMESPACE.fullmatch(value):
         raise Unprocessable(
             f"{where} {value!r} is not a valid namespace name: use 1-64 letters, digits, "
             "'.', '_' or '-', starting with a letter or digit"

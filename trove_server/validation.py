@@ -105,9 +105,18 @@ def _check_string(value: str, schema: Schema, where: str) -> None:
         )
     pattern = schema.get("pattern")
     if pattern is not None:
-        compiled = _PATTERNS.get(pattern) or _PATTERNS.setdefault(pattern, re.compile(pattern))
+        compiled = _PATTERNS.get(pattern) or _PATTERNS.setdefault(pattern, _compile(pattern))
         if not compiled.search(value):
             raise Unprocessable(schema.get("x-pattern-message", f"{where} has an invalid format"))
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    r"""A JSON Schema (ECMA-262) pattern as Python reads it. There ``$`` is the end of the
+    text; Python's ``$`` also matches before a final newline, so ``"alice\n"`` passed
+    ``^[a-z]+$``. A final unescaped ``$`` becomes ``\Z``."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
 
 
 def _join(where: str, name: str) -> str:

@@ -41,3 +41,12 @@ def test_each_problem_is_named(body, message):
     with pytest.raises(Unprocessable) as info:
         check(body, SCHEMA)
     assert info.value.detail == message
+
+
+def test_a_pattern_ending_in_dollar_refuses_a_trailing_newline():
+    """JSON Schema's ``$`` is the end of the text (Python's also matches before a final
+    newline)."""
+    schema = {"type": "string", "pattern": "^[a-z]+$"}
+    assert check("alice", schema) == "alice"
+    with pytest.raises(Unprocessable):
+        check("alice\n", schema)

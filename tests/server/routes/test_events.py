@@ -91,6 +91,7 @@ def test_limit_defaults_to_50(client, namespace):
         ({"types": "file.writen"}, "did you mean 'file.written'"),
         ({"types": "nope.*"}, "unknown event group"),
         ({"namespace": "../x"}, "not a valid namespace"),
+        ({"namespace": "alice\n"}, "not a valid namespace"),
     ],
 )
 def test_bad_feed_parameters_are_422(http, trove_server, params, complaint):

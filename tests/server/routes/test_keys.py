@@ -91,6 +91,7 @@ def test_an_admin_key_cannot_be_locked_to_a_namespace(http, trove_server):
         ({"name": "n" * 129}, "limit is 128"),
         ({"name": 5}, "name must be a string"),
         ({"name": "x", "namespace": "has space"}, "namespace"),
+        ({"name": "x", "namespace": "alice\n"}, "namespace"),
         ({"name": "x", "admin": "yes"}, "admin must be a boolean"),
     ],
 )

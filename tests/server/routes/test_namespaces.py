@@ -34,9 +34,10 @@ def test_deleting_an_unknown_namespace_is_404(admin_client):
         admin_client.delete_namespace("never-used-namespace")
 
 
-def test_deleting_an_invalid_namespace_name_is_422(admin_client):
+@pytest.mark.parametrize("name", ["-bad", "alice\n"])
+def test_deleting_an_invalid_namespace_name_is_422(admin_client, name):
     with pytest.raises(TroveError) as info:
-        admin_client.delete_namespace("-bad")
+        admin_client.delete_namespace(name)
     assert info.value.status_code == 422
 
 

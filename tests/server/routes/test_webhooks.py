@@ -78,6 +78,7 @@ def test_an_empty_events_list_means_everything(http, trove_server, receiver, adm
         ({"url": "http://x.test", "events": ["file.writen"]}, "did you mean 'file.written'"),
         ({"url": "http://x.test", "events": "file.written"}, "events must be an array"),
         ({"url": "http://x.test", "namespace": "bad/ns"}, "namespace"),
+        ({"url": "http://x.test", "namespace": "alice\n"}, "namespace"),
         ({"url": "http://x.test", "description": "d" * 1025}, "limit is 1024"),
     ],
 )
