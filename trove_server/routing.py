@@ -9,6 +9,7 @@ every route is described by the same declaration that wires it.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,9 +24,23 @@ from trove_server.errors import Forbidden, Unprocessable
 if TYPE_CHECKING:
     from trove_server.state import ServerState
 
-__all__ = ["Access", "ApiRoute", "Ctx", "Operation", "Param", "api", "json_response", "query_int"]
+__all__ = [
+    "Access",
+    "ApiRoute",
+    "Ctx",
+    "Operation",
+    "Param",
+    "api",
+    "cursor_value",
+    "json_response",
+    "query_int",
+]
 
 Schema = Mapping[str, Any]
+# Cursors are seq numbers. ASCII digits only (str.isdigit() also takes '²', which int()
+# refuses), and short enough for SQLite's 64-bit integers.
+CURSOR_PATTERN = "^[0-9]{1,18}$"
+_CURSOR = re.compile("[0-9]{1,18}")
 
 
 class Access(enum.Enum):
@@ -144,3 +159,8 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if not low <= value <= high:
         raise Unprocessable(f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+def cursor_value(raw: str) -> int | None:
+    """The seq number a cursor this server handed out stands for; None for anything else."""
+    return int(raw) if _CURSOR.fullmatch(raw) else None

@@ -233,6 +233,18 @@ def test_a_bad_delivery_log_limit_is_422(http, trove_server, subscribe, receiver
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize("cursor", ["abc", "²", "9" * 30])
+def test_a_bad_delivery_log_cursor_is_422(http, trove_server, subscribe, receiver, cursor):
+    hook = subscribe(receiver.url)
+    response = http.get(
+        f"/v1/workspaces/{trove_server.workspace_id}/webhooks/{hook.webhook_id}/deliveries",
+        params={"cursor": cursor},
+        headers=headers(trove_server.admin_key),
+    )
+    assert response.status_code == 422
+    assert "not a cursor" in response.json()["detail"]
+
+
 def test_a_slow_receiver_times_out_and_is_retried(tmp_path, receiver, namespace):
     from trove_server.testing import run_server
 

@@ -12,7 +12,17 @@ from trove_server.clock import InstantError, now_ms, parse_instant
 from trove_server.delivery import UNBROADCAST, delivery_row, queue_attempt
 from trove_server.errors import Conflict, NotFound, Unprocessable
 from trove_server.routes.webhooks import find_webhook
-from trove_server.routing import Access, Ctx, Operation, Param, api, json_response, query_int
+from trove_server.routing import (
+    CURSOR_PATTERN,
+    Access,
+    Ctx,
+    Operation,
+    Param,
+    api,
+    cursor_value,
+    json_response,
+    query_int,
+)
 from trove_server.schemas import obj
 from trove_server.validation import read_object
 
@@ -60,9 +70,10 @@ _ROWS = (
 def _cursor(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    value = cursor_value(raw)
+    if value is None:
         raise Unprocessable(f"cursor {raw!r} is not a cursor from this list")
-    return int(raw)
+    return value
 
 
 async def list_deliveries(ctx: Ctx) -> Response:
@@ -155,7 +166,7 @@ routes = [
             "webhooks",
             params=(
                 Param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
-                Param("cursor", {"type": "string", "pattern": "^[0-9]+$"}),
+                Param("cursor", {"type": "string", "pattern": CURSOR_PATTERN}),
             ),
             response=obj(
                 ["deliveries", "next_cursor"],

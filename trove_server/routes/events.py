@@ -12,7 +12,17 @@ from trove_server.auth import check_namespace
 from trove_server.clock import InstantError, parse_instant
 from trove_server.errors import Forbidden, Unprocessable
 from trove_server.eventlog import feed_row
-from trove_server.routing import Access, Ctx, Operation, Param, api, json_response, query_int
+from trove_server.routing import (
+    CURSOR_PATTERN,
+    Access,
+    Ctx,
+    Operation,
+    Param,
+    api,
+    cursor_value,
+    json_response,
+    query_int,
+)
 from trove_server.schemas import EVENT, obj
 
 __all__ = ["event_filters", "routes"]
@@ -41,9 +51,10 @@ def event_filters(ctx: Ctx) -> tuple[tuple[str, ...], str | None]:
 def _before(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    value = cursor_value(raw)
+    if value is None:
         raise Unprocessable(f"cursor {raw!r} is not a cursor from this feed")
-    return int(raw)
+    return value
 
 
 async def feed(ctx: Ctx) -> Response:
@@ -84,7 +95,7 @@ routes = [
             params=(
                 Param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
                 Param("since", {"type": "string"}, "ISO-8601 timestamp or duration (5m)"),
-                Param("cursor", {"type": "string", "pattern": "^[0-9]{1,18}$"}),
+                Param("cursor", {"type": "string", "pattern": CURSOR_PATTERN}),
                 NAMESPACE_QUERY,
                 TYPES_QUERY,
             ),

@@ -22,7 +22,7 @@ from trove_sdk import API_VERSION
 from trove_server.auth import key_is_active
 from trove_server.errors import BadRequest
 from trove_server.routes.events import NAMESPACE_QUERY, TYPES_QUERY, event_filters
-from trove_server.routing import Access, Ctx, Operation, Param, api
+from trove_server.routing import CURSOR_PATTERN, Access, Ctx, Operation, Param, api, cursor_value
 
 __all__ = ["routes"]
 
@@ -35,9 +35,9 @@ def _start(ctx: Ctx, newest: int) -> int:
     if not raw:
         return newest
     name = "Last-Event-ID" if ctx.request.headers.get("last-event-id") else "cursor"
-    if not raw.isdigit() or len(raw) > 18:
+    cursor = cursor_value(raw)
+    if cursor is None:
         raise BadRequest(f"{name} {raw!r} is not a cursor from this stream")
-    cursor = int(raw)
     if cursor > newest:
         raise BadRequest(
             f"{name} {cursor} is ahead of this server's newest event ({newest}); "
@@ -99,7 +99,7 @@ def _operation(path_name: str) -> Operation:
         media_type="text/event-stream",
         response={"type": "string"},
         params=(
-            Param("cursor", {"type": "string", "pattern": "^[0-9]{1,18}$"}, "resume after"),
+            Param("cursor", {"type": "string", "pattern": CURSOR_PATTERN}, "resume after"),
             Param("Last-Event-ID", {"type": "string"}, "resume after", location="header"),
             NAMESPACE_QUERY,
             TYPES_QUERY,

@@ -89,7 +89,7 @@ def test_a_last_event_id_from_the_future_is_400(open_stream):
     assert "ahead of this server" in json.loads(stream.error_body)["detail"]
 
 
-@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "9" * 30])
+@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "9" * 30, "²", "1²"])
 def test_a_garbage_cursor_is_400(open_stream, cursor):
     stream = open_stream(cursor=cursor)
     assert stream.status == 400
