@@ -325,7 +325,7 @@ class HTTPBase:
             delay = self._retry.delay_after_error(
                 outcome, attempt=attempt, idempotent=call.idempotent
             )
-            final = translate_transport_error(outcome, str(request.url))
+            final = translate_transport_error(outcome, request.url)
         if delay is None or (call.upload is not None and not call.upload.rewind()):
             raise final from (outcome if isinstance(outcome, Exception) else None)
         return delay
@@ -348,11 +348,22 @@ def _checked_key(api_key: object) -> str:
     return key
 
 
-def translate_transport_error(exc: httpx.TransportError, url: str) -> TroveError:
-    """The one place httpx's transport errors become ``TroveError``s."""
+def translate_transport_error(exc: httpx.TransportError, url: httpx.URL) -> TroveError:
+    """The one place httpx's transport errors become ``TroveError``s.
+
+    The URL is shown without its query and without any password in it: messages reach logs,
+    terminals and (through the MCP server) the model.
+    """
+    shown = url.copy_with(query=None)
+    if url.password:
+        shown = shown.copy_with(username=url.username, password="***")  # noqa: S106 — a mask
+    url_text = str(shown)
+    exc_text = str(exc).replace(str(url), url_text)
+    if url.password:
+        exc_text = exc_text.replace(url.password, "***")
     if isinstance(exc, httpx.TimeoutException):
-        return TroveTimeoutError(f"request to {url} timed out ({type(exc).__name__})")
-    return TroveConnectionError(f"could not reach {url}: {exc or type(exc).__name__}")
+        return TroveTimeoutError(f"request to {url_text} timed out ({type(exc).__name__})")
+    return TroveConnectionError(f"could not reach {url_text}: {exc_text or type(exc).__name__}")
 
 
 def expect_json(response: httpx.Response) -> Any:

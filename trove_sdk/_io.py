@@ -90,7 +90,7 @@ class SyncIO(HTTPBase):
                 call.sink.write(chunk)
         except httpx.TransportError as exc:
             call.sink.abort()
-            raise translate_transport_error(exc, str(response.request.url)) from exc
+            raise translate_transport_error(exc, response.request.url) from exc
         except BaseException:
             call.sink.abort()
             raise
@@ -180,7 +180,7 @@ class AsyncIO(HTTPBase):
                 call.sink.write(chunk)
         except httpx.TransportError as exc:
             call.sink.abort()
-            raise translate_transport_error(exc, str(response.request.url)) from exc
+            raise translate_transport_error(exc, response.request.url) from exc
         except BaseException:
             call.sink.abort()
             raise

@@ -146,3 +146,19 @@ def test_exec_error_message_falls_back_to_stdout_then_placeholder() -> None:
     assert str(TroveExecError("c", 1, "only stdout", "")) == "command failed (exit 1): only stdout"
     assert str(TroveExecError("c", 1, "", "")) == "command failed (exit 1): <no output>"
     assert str(TroveExecError("c", 1, "", "x" * 300)).endswith("x" * 200 + "…")
+
+
+def test_a_password_in_the_base_url_never_reaches_an_error_message() -> None:
+    base = "https://bob:hunter2@api.test"
+    with (
+        respx.mock(base_url=BASE) as router,
+        TroveClient("trove-sk-x", "alice", base_url=base, max_retries=0) as client,
+    ):
+        router.get("/v1/files").mock(
+            side_effect=httpx.ConnectError("refused by https://bob:hunter2@api.test")
+        )
+        with pytest.raises(TroveConnectionError) as info:
+            client.list_dir()
+    assert "hunter2" not in str(info.value)
+    assert "bob:***@api.test/v1/files" in str(info.value)
+    assert "path=" not in str(info.value)
