@@ -263,12 +263,22 @@ class RuntimeOps(EventsOps):
             return False
         return True
 
+    def _note_op(self, path: str) -> Op[str | None]:
+        """A convention file for ``bootstrap``: absent, binary or unreadable (``.trove`` made a
+        plain file, say) reads as no note — orientation must not fail over a missing note."""
+        try:
+            return (yield from self._read_text_op(path))
+        except TroveError as exc:
+            if exc.status_code in (404, 409, 415, 422):
+                return None
+            raise
+
     def _bootstrap_op(self) -> Op[WorkspaceBootstrap]:
         listing, init, memory = yield Parallel(
             [
                 self._list_op("workspace/", True),
-                self._optional(self._read_text_op(INIT_PATH), None),
-                self._optional(self._read_text_op(AGENT_MEMORY_PATH), None),
+                self._note_op(INIT_PATH),
+                self._note_op(AGENT_MEMORY_PATH),
             ]
         )
         for outcome in (listing, init, memory):

@@ -268,6 +268,19 @@ async def test_bootstrap_orients_an_agent(trove: Twin, namespace: str) -> None:
     assert "    next: finish the report" in block
 
 
+async def test_bootstrap_survives_a_trove_dir_that_is_a_file(trove: Twin) -> None:
+    """An agent that wrote ``workspace/.trove`` as a plain file still gets its orientation."""
+    await trove("write", "workspace/.trove", "not a directory")
+    await trove("write", "notes.md", "x")
+    boot = await trove("bootstrap")
+    assert (boot.init_script, boot.agent_memory, boot.file_count) == (None, None, 2)
+
+
+async def test_bootstrap_ignores_a_binary_agent_note(trove: Twin) -> None:
+    await trove("upload", "workspace/.trove/agent.md", b"\xff\xfe\x00binary")
+    assert (await trove("bootstrap")).agent_memory is None
+
+
 # --- snapshots -----------------------------------------------------------------------------
 
 
