@@ -247,5 +247,18 @@ def verify_webhook(
     be a list during a rotation. Raises ``WebhookSignatureError`` (see ``.reason``) for every
     bad input, never ``KeyError``/``ValueError``/``TypeError``.
     """
-    verifier = WebhookVerifier(secret, tolerance_seconds=tolerance_seconds)
+    key = (secret, tolerance_seconds) if isinstance(secret, str) else None
+    verifier = _recent_verifiers.get(key) if key is not None else None
+    if verifier is None:
+        verifier = WebhookVerifier(secret, tolerance_seconds=tolerance_seconds)
+        if key is not None:
+            # Receivers call this once per delivery with the same secret: keep a few verifiers
+            # (their encoded keys) instead of rebuilding one every time.
+            # (clear() rather than evicting one: each dict call is atomic under threads.)
+            if len(_recent_verifiers) >= 16:
+                _recent_verifiers.clear()
+            _recent_verifiers[key] = verifier
     return verifier.verify(body, signature_header).event
+
+
+_recent_verifiers: dict[tuple[str, int], WebhookVerifier] = {}
