@@ -10,22 +10,15 @@ report deletions that did not happen.
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
 from dataclasses import dataclass
 
 from trove_server.errors import ApiError
+from trove_server.paths import walk
 from trove_server.storage import NamespaceDir
 
 __all__ = ["Changes", "FileState", "diff", "scan"]
 
 FileState = dict[str, tuple[int, int, int]]  # "a/b.txt" → (mtime_ns, size, inode)
-
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-class _TooMany(Exception):
-    pass
 
 
 def scan(namespace: NamespaceDir, limit: int) -> FileState | None:
@@ -36,33 +29,18 @@ def scan(namespace: NamespaceDir, limit: int) -> FileState | None:
         with namespace.workspace() as ws_fd:
             if ws_fd is None:
                 return state
-            stack: list[tuple[int, str]] = [(os.dup(ws_fd), "")]
-            try:
-                while stack:
-                    fd, prefix = stack.pop()
-                    try:
-                        with os.scandir(fd) as it:
-                            for entry in it:
-                                seen += 1
-                                if seen > limit:
-                                    raise _TooMany
-                                try:
-                                    info = entry.stat(follow_symlinks=False)
-                                except OSError:
-                                    continue
-                                rel = prefix + entry.name
-                                if stat.S_ISDIR(info.st_mode):
-                                    with contextlib.suppress(OSError):
-                                        child = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
-                                        stack.append((child, rel + "/"))
-                                else:
-                                    state[rel] = (info.st_mtime_ns, info.st_size, info.st_ino)
-                    finally:
-                        os.close(fd)
-            finally:
-                for fd, _ in stack:
-                    os.close(fd)
-    except (_TooMany, OSError, ApiError):
+            # strict: a directory it cannot open would make its files look deleted.
+            with contextlib.closing(walk(ws_fd, strict=True)) as entries:
+                for leaving, entry in entries:
+                    if leaving:
+                        continue
+                    seen += 1
+                    if seen > limit:
+                        return None
+                    if not entry.is_dir:
+                        info = entry.info
+                        state[entry.rel] = (info.st_mtime_ns, info.st_size, info.st_ino)
+    except (OSError, ApiError):
         return None
     return state
 

@@ -21,7 +21,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,14 @@ __all__ = [
     "Opened",
     "Owner",
     "RelPath",
+    "TreeEntry",
     "fs_errors",
     "open_dir",
     "open_file",
     "parse",
     "remove_tree",
     "sorted_names",
+    "walk",
 ]
 
 WORKSPACE = "workspace"
@@ -75,10 +77,13 @@ class RelPath:
         return RelPath((*self.parts, name))
 
 
-def parse(raw: Any, *, where: str = "path", listing: bool = False) -> RelPath:
+def parse(
+    raw: Any, *, where: str = "path", listing: bool = False, max_bytes: int | None = MAX_PATH_BYTES
+) -> RelPath:
     """Check a client path. ``listing=True`` is the ``/v1/files*`` spelling, where
     ``workspace/x`` and ``x`` mean the same file; elsewhere paths are namespace-relative
-    (CONTRACT §2.1)."""
+    (CONTRACT §2.1). ``max_bytes=None`` drops the length limit (a snapshot restores every
+    path it archived, however deep)."""
     if not isinstance(raw, str):
         raise Unprocessable(f"{where} must be a string")
     if "\x00" in raw:
@@ -98,8 +103,8 @@ def parse(raw: Any, *, where: str = "path", listing: bool = False) -> RelPath:
         encoded = raw.encode("utf-8")
     except UnicodeEncodeError:
         raise Unprocessable(f"{where} is not valid Unicode") from None
-    if len(encoded) > MAX_PATH_BYTES:
-        raise Unprocessable(f"{where} is {len(encoded)} bytes long; the limit is {MAX_PATH_BYTES}")
+    if max_bytes is not None and len(encoded) > max_bytes:
+        raise Unprocessable(f"{where} is {len(encoded)} bytes long; the limit is {max_bytes}")
     parts = [p for p in raw.split("/") if p not in ("", ".")]
     for part in parts:
         if part == "..":
@@ -293,17 +298,93 @@ def sorted_names(dir_fd: int) -> list[tuple[str, bool]]:
     return names
 
 
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry met by ``walk``: ``name`` inside the open directory ``dir_fd`` (valid until
+    the walk moves on), ``rel`` its path from the top, ``info`` its ``lstat``."""
+
+    dir_fd: int
+    name: str
+    rel: str
+    info: os.stat_result
+
+    @property
+    def is_dir(self) -> bool:
+        return stat.S_ISDIR(self.info.st_mode)
+
+
+def walk(
+    top_fd: int, *, sort: bool = False, strict: bool = False
+) -> Generator[tuple[bool, TreeEntry], None, None]:
+    """Every entry below ``top_fd``, depth first, never through a link.
+
+    Yields ``(False, entry)`` for each entry before a directory's contents and
+    ``(True, entry)`` for a directory after them (when it may be removed). A loop, not
+    recursion, holding a descriptor or two per level of depth: a command can make trees
+    deeper than Python's recursion limit and wider than the server's descriptor limit.
+    Directories are read as the walk goes (a caller may stop early in a huge one), or whole
+    and in name order with ``sort`` (also what a caller that removes entries needs). A
+    directory that cannot be opened (replaced by a link since it was listed) is skipped, or
+    with ``strict`` raises its ``OSError``.
+    """
+    fd = os.dup(top_fd)
+    stack: list[tuple[int, str, Generator[str, None, None], TreeEntry | None]] = []
+    try:
+        stack.append((fd, "", _names(fd, sort), None))
+        while stack:
+            fd, prefix, names, this = stack[-1]
+            name = next(names, None)
+            if name is None:
+                stack.pop()
+                names.close()
+                os.close(fd)
+                if this is not None:
+                    yield True, this
+                continue
+            try:
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            entry = TreeEntry(fd, name, prefix + name, info)
+            yield False, entry
+            if entry.is_dir:
+                try:
+                    child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    if strict:
+                        raise
+                    continue
+                stack.append((child, entry.rel + "/", _names(child, sort), entry))
+    finally:
+        for fd, _, names, _ in reversed(stack):
+            names.close()
+            os.close(fd)
+
+
+def _names(dir_fd: int, sort: bool) -> Generator[str, None, None]:
+    if sort:
+        with os.scandir(dir_fd) as it:
+            listed = sorted(entry.name for entry in it)
+        yield from listed
+        return
+    with os.scandir(dir_fd) as it:
+        for entry in it:
+            yield entry.name
+
+
 def remove_tree(parent_fd: int, name: str) -> int:
     """Delete a directory tree without following links; returns how many files went."""
     removed = 0
     fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
     try:
-        for child, is_dir in sorted_names(fd):
-            if is_dir:
-                removed += remove_tree(fd, child)
-            else:
+        for leaving, entry in walk(fd, sort=True, strict=True):
+            if leaving:
+                os.rmdir(entry.name, dir_fd=entry.dir_fd)
+            elif not entry.is_dir:
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(child, dir_fd=fd)
+                    os.unlink(entry.name, dir_fd=entry.dir_fd)
                     removed += 1
     finally:
         os.close(fd)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from trove_server.clock import iso
 from trove_server.errors import ApiError
-from trove_server.paths import Owner, open_dir, parse
+from trove_server.paths import Owner, RelPath, open_dir, parse, walk
 from trove_server.storage import NamespaceDir
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["archive", "expire", "restore", "snapshot_object"]
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _CHUNK = 1 << 20
 
@@ -74,35 +73,23 @@ class _Exactly(io.RawIOBase):
         return len(data)
 
 
-def _add_tree(tar: tarfile.TarFile, dir_fd: int, prefix: str) -> int:
+def _add_tree(tar: tarfile.TarFile, ws_fd: int) -> int:
     files = 0
-    with os.scandir(dir_fd) as it:
-        names = sorted(entry.name for entry in it)
-    for name in names:
-        rel = prefix + name
-        try:
-            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-        except FileNotFoundError:
+    for leaving, entry in walk(ws_fd, sort=True):
+        if leaving:
             continue
-        member = tarfile.TarInfo(rel)
+        info = entry.info
+        member = tarfile.TarInfo(entry.rel)
         member.mtime = int(info.st_mtime)
         member.mode = stat.S_IMODE(info.st_mode) & 0o777
-        if stat.S_ISDIR(info.st_mode):
-            try:
-                child = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
-            except OSError:
-                continue  # became a link or vanished since the listing
-            try:
-                member.type = tarfile.DIRTYPE
-                tar.addfile(member)
-                files += _add_tree(tar, child, rel + "/")
-            finally:
-                os.close(child)
+        if entry.is_dir:
+            member.type = tarfile.DIRTYPE
+            tar.addfile(member)
         elif stat.S_ISREG(info.st_mode):
             try:
-                fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+                fd = os.open(entry.name, _FILE_FLAGS, dir_fd=entry.dir_fd)
             except OSError:
-                continue
+                continue  # became a link or vanished since the listing
             try:
                 opened = os.fstat(fd)
                 if not stat.S_ISREG(opened.st_mode):
@@ -113,8 +100,8 @@ def _add_tree(tar: tarfile.TarFile, dir_fd: int, prefix: str) -> int:
             finally:
                 os.close(fd)
         elif stat.S_ISLNK(info.st_mode):
-            target = os.readlink(name, dir_fd=dir_fd)
-            if _inside(posixpath.dirname(rel), target):
+            target = os.readlink(entry.name, dir_fd=entry.dir_fd)
+            if _inside(posixpath.dirname(entry.rel), target):
                 member.type = tarfile.SYMTYPE
                 member.linkname = target
                 tar.addfile(member)
@@ -130,7 +117,7 @@ def archive(namespace: NamespaceDir, dest: Path) -> tuple[int, int]:
         namespace.workspace() as ws_fd,
     ):
         if ws_fd is not None:
-            files = _add_tree(tar, ws_fd, "")
+            files = _add_tree(tar, ws_fd)
     return files, dest.stat().st_size
 
 
@@ -160,41 +147,85 @@ def _extract_file(
         os.close(fd)
 
 
+class _OpenDirs:
+    """The directories along the last member's path, kept open: an archive lists a
+    directory's contents right after it, so each member opens only what the previous one did
+    not (a deep tree costs one open per level, not one per level per member)."""
+
+    def __init__(self, ws_fd: int, owner: Owner) -> None:
+        self._ws_fd = ws_fd
+        self._owner = owner
+        self._chain: list[tuple[str, int]] = []
+
+    def get(self, parts: tuple[str, ...]) -> int:
+        """The directory ``parts`` (created as needed; owned by this cache, not the caller)."""
+        common = 0
+        while (
+            common < min(len(parts), len(self._chain)) and self._chain[common][0] == parts[common]
+        ):
+            common += 1
+        self._drop(common)
+        fd = self._chain[-1][1] if self._chain else self._ws_fd
+        for index in range(common, len(parts)):
+            fd = open_dir(
+                fd,
+                parts[index : index + 1],
+                create=True,
+                owner=self._owner,
+                base=RelPath(parts[:index]),
+            )
+            self._chain.append((parts[index], fd))
+        return fd
+
+    def _drop(self, keep: int) -> None:
+        for _, fd in self._chain[keep:]:
+            os.close(fd)
+        del self._chain[keep:]
+
+    def close(self) -> None:
+        self._drop(0)
+
+
 def restore(namespace: NamespaceDir, source: Path) -> int:
     """Wipe ``workspace/`` and extract the archive into it; returns files restored."""
     namespace.wipe()
     namespace.ensure()
     restored = 0
-    with tarfile.open(source, mode="r:gz") as tar, namespace.workspace() as ws_fd:
+    with (
+        tarfile.open(source, mode="r:gz") as tar,
+        namespace.workspace() as ws_fd,
+    ):
         assert ws_fd is not None
-        for member in tar:
-            try:
-                path = parse(member.name, where="archive member")
-            except ApiError:
-                continue
-            if not path.parts:
-                continue
-            try:
-                if member.isdir():
-                    os.close(open_dir(ws_fd, path.parts, create=True, owner=namespace.owner))
+        dirs = _OpenDirs(ws_fd, namespace.owner)
+        with contextlib.closing(dirs):
+            for member in tar:
+                try:
+                    path = parse(member.name, where="archive member", max_bytes=None)
+                except ApiError:
                     continue
-                parent = open_dir(ws_fd, path.parts[:-1], create=True, owner=namespace.owner)
-            except ApiError:
-                continue  # a parent is a file or a link in this archive: skip the member
-            try:
-                if member.isreg():
-                    _extract_file(tar, member, parent, path.name, namespace.owner)
-                    restored += 1
-                elif member.issym() and _inside("/".join(path.parts[:-1]), member.linkname):
-                    with contextlib.suppress(FileExistsError):
-                        os.symlink(member.linkname, path.name, dir_fd=parent)
-                    if namespace.owner is not None:
-                        os.chown(path.name, *namespace.owner, dir_fd=parent, follow_symlinks=False)
-            except OSError as exc:
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise
-            finally:
-                os.close(parent)
+                if not path.parts:
+                    continue
+                try:
+                    if member.isdir():
+                        dirs.get(path.parts)
+                        continue
+                    parent = dirs.get(path.parts[:-1])
+                except ApiError:
+                    continue  # a parent is a file or a link in this archive: skip the member
+                try:
+                    if member.isreg():
+                        _extract_file(tar, member, parent, path.name, namespace.owner)
+                        restored += 1
+                    elif member.issym() and _inside("/".join(path.parts[:-1]), member.linkname):
+                        with contextlib.suppress(FileExistsError):
+                            os.symlink(member.linkname, path.name, dir_fd=parent)
+                        if namespace.owner is not None:
+                            os.chown(
+                                path.name, *namespace.owner, dir_fd=parent, follow_symlinks=False
+                            )
+                except OSError as exc:
+                    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                        raise
     return restored
 
 

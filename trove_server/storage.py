@@ -24,6 +24,7 @@ from trove_server.paths import (
     open_dir,
     remove_tree,
     sorted_names,
+    walk,
 )
 
 __all__ = ["NamespaceDir", "entry_for"]
@@ -233,24 +234,12 @@ class NamespaceDir:
         with self.workspace() as ws_fd:
             if ws_fd is None:
                 return 0, 0, None
-            stack = [os.dup(ws_fd)]
-            while stack:
-                fd = stack.pop()
-                try:
-                    with os.scandir(fd) as it:
-                        for entry in it:
-                            try:
-                                info = entry.stat(follow_symlinks=False)
-                            except OSError:
-                                continue
-                            mtime = info.st_mtime_ns // 1_000_000
-                            newest = mtime if newest is None else max(newest, mtime)
-                            if stat.S_ISDIR(info.st_mode):
-                                with contextlib.suppress(OSError):
-                                    stack.append(os.open(entry.name, _DIR_FLAGS, dir_fd=fd))
-                            else:
-                                files += 1
-                                size += info.st_size
-                finally:
-                    os.close(fd)
+            for leaving, entry in walk(ws_fd):
+                if leaving:
+                    continue
+                mtime = entry.info.st_mtime_ns // 1_000_000
+                newest = mtime if newest is None else max(newest, mtime)
+                if not entry.is_dir:
+                    files += 1
+                    size += entry.info.st_size
         return files, size, newest

@@ -4,6 +4,7 @@ namespace's ``workspace/`` — over real HTTP, with links planted by real comman
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from tests.server.support import headers
 from trove_sdk import TroveError
 from trove_server.errors import Unprocessable
-from trove_server.paths import parse
+from trove_server.paths import parse, remove_tree, walk
 
 # Paths that are never inside workspace/, each with the words its 422 must contain.
 BAD_PATHS = [
@@ -109,6 +110,73 @@ def test_parse_strips_workspace_only_in_the_listing_spelling():
 def test_parse_refuses_a_non_string():
     with pytest.raises(Unprocessable):
         parse(["a"])
+
+
+# --- walking and removing trees a command made ----------------------------------------------
+
+
+def _deep_tree(top: Path, depth: int) -> None:
+    """``top/d/d/.../d/f``, built relative to open directories (the path is too long to name)."""
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=fd)
+        child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    os.close(fd)
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_remove_tree_deletes_a_tree_deeper_than_the_recursion_limit(tmp_path):
+    _deep_tree(tmp_path / "top", 1500)
+    parent = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert remove_tree(parent, "top") == 1
+    finally:
+        os.close(parent)
+        # pytest's own clean-up of tmp_path recurses and would fail on what is left.
+        subprocess.run(["rm", "-rf", str(tmp_path / "top")], check=True)
+    assert not (tmp_path / "top").exists()
+
+
+def test_walk_holds_descriptors_per_level_not_per_directory(tmp_path):
+    for i in range(400):
+        (tmp_path / "wide" / f"d{i}").mkdir(parents=True)
+    top = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        before = _open_descriptors()
+        peak = max(_open_descriptors() for _ in walk(top))
+    finally:
+        os.close(top)
+    assert peak - before < 20
+
+
+def test_walk_visits_children_before_leaving_their_directory(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "f").write_text("x")
+    top = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        order = [(leaving, entry.rel) for leaving, entry in walk(top, sort=True)]
+    finally:
+        os.close(top)
+    assert order == [(False, "a"), (False, "a/b"), (False, "a/b/f"), (True, "a/b"), (True, "a")]
+
+
+def test_walk_never_enters_a_link(tmp_path):
+    (tmp_path / "top").mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret").write_text("x")
+    (tmp_path / "top" / "link").symlink_to(tmp_path / "outside")
+    top = os.open(tmp_path / "top", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert [entry.rel for _, entry in walk(top)] == ["link"]
+    finally:
+        os.close(top)
 
 
 # --- links and special files planted by commands ---------------------------------------------

@@ -403,3 +403,12 @@ def test_an_admin_key_cannot_touch_files(http, trove_server, namespace):
     response = http.get("/v1/files", headers=headers(trove_server.admin_key, namespace))
     assert response.status_code == 403
     assert response.json() == {"detail": "Admin keys cannot access the filesystem."}
+
+
+def test_deleting_a_tree_deeper_than_the_recursion_limit(client):
+    deep = "$(printf 'd/%.0s' $(seq 1100))"
+    assert (
+        client.exec_detailed(f"mkdir -p workspace/{deep} && touch workspace/{deep}f").exit_code == 0
+    )
+    client.delete("d")
+    assert client.list_dir() == []

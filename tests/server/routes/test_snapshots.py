@@ -100,3 +100,17 @@ def test_expired_snapshots_disappear(tmp_path, namespace):
         assert c.list_snapshots() == []
         with pytest.raises(TroveNotFoundError):
             c.restore_snapshot(snap.snapshot_id)
+
+
+_DEEP = "$(printf 'd/%.0s' $(seq 1100))"  # 1100 levels: past Python's recursion limit
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_archived_and_restored_whole(client):
+    made = client.exec_detailed(f"mkdir -p workspace/{_DEEP} && echo deep > workspace/{_DEEP}f")
+    assert made.exit_code == 0, made.stderr
+    snap = client.create_snapshot("deep")
+    client.exec_detailed("rm -rf workspace/d")
+    assert client.restore_snapshot(snap.snapshot_id) == 1
+    assert client.exec_detailed(f"cat workspace/{_DEEP}f").stdout == "deep\n"
+    # pytest's clean-up of the server's data directory recurses and would fail on it.
+    client.delete("d")
