@@ -75,6 +75,15 @@ def test_logs_never_hold_keys_secrets_or_file_contents(
         assert leaked not in logged
 
 
+def test_a_control_character_in_the_path_cannot_forge_a_log_line(caplog, http, trove_server):
+    caplog.set_level(logging.INFO, logger="trove_server.access")
+    forged = "2026-01-01 00:00:00 INFO trove_server.access: GET /v1/me 200"
+    http.get(f"/files/a%0A{forged}", headers=headers(trove_server.api_key, "logs"))
+    (line,) = [r.getMessage() for r in caplog.records if forged in r.getMessage()]
+    assert "\n" not in line
+    assert "/files/a\\n2026" in line
+
+
 @pytest.mark.slow
 def test_streaming_keeps_server_memory_flat(tmp_path: Path):
     """Moving 64 MiB up and down raises the server's peak RSS by far less than 64 MiB."""

@@ -2,7 +2,8 @@
 500 — so even an unexpected error answers ``{"detail": ...}`` with a request id to quote.
 
 The log line holds method, path, status, duration and request id: never headers (keys),
-query strings or bodies (file contents).
+query strings or bodies (file contents). Control characters in the (decoded) path are
+escaped, so a request for ``/files/a%0A...`` cannot forge a log line.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ error_log = logging.getLogger("trove_server")
 
 # A caller's own id is echoed only if it is short and plain (it goes into logs and headers).
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _loggable(path: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path)
 
 
 class RequestIdMiddleware:
@@ -38,7 +44,7 @@ class RequestIdMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if _ACCEPTABLE.match(incoming) else new_request_id()
+        request_id = incoming if _ACCEPTABLE.fullmatch(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.monotonic()
         status = 0
@@ -60,7 +66,7 @@ class RequestIdMiddleware:
             error_log.exception(
                 "unhandled error in %s %s (request id %s)",
                 scope.get("method"),
-                scope.get("path"),
+                _loggable(scope.get("path", "")),
                 request_id,
             )
             if status:
@@ -85,7 +91,7 @@ class RequestIdMiddleware:
             access_log.info(
                 "%s %s %s %.1fms %s",
                 scope.get("method"),
-                scope.get("path"),
+                _loggable(scope.get("path", "")),
                 status or "-",
                 (time.monotonic() - started) * 1000,
                 request_id,
