@@ -29,11 +29,9 @@ async def read_capped(receive: Receive, limit: int) -> bytes | None:
 
 async def send_outcome(outcome: Outcome, send: Send) -> None:
     body = outcome.body_bytes()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((k.lower().encode(), v.encode()) for k, v in outcome.headers),
-    ]
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if outcome.headers:
+        headers += [(k.lower().encode(), v.encode()) for k, v in outcome.headers]
     await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -42,7 +40,7 @@ async def serve_delivery(
     receiver: AsyncReceiver, scope: Scope, receive: Receive, send: Send
 ) -> None:
     # ASGI header names are lower case already: decode once, lower nothing.
-    headers = LowerHeaders((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    headers = LowerHeaders({k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]})
     outcome = receiver.precheck(scope["method"], headers)
     if outcome is None:
         body = await read_capped(receive, receiver.max_body_bytes)

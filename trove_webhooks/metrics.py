@@ -43,8 +43,8 @@ class Metrics:
         self._signature_failures: dict[str, int] = defaultdict(int)
         self._rejections: dict[str, int] = defaultdict(int)
         self._inbox: dict[tuple[str, str], int] = defaultdict(int)
-        # type → (bucket counts, sum, count)
-        self._latency: dict[str, tuple[list[int], float, int]] = {}
+        # type → [bucket counts..., +Inf count, sum]; the count is the sum of the buckets
+        self._latency: dict[str, list[float]] = {}
 
     def delivery(self, status: str, event_type: str) -> None:
         """One answered, verified delivery: processed, duplicate, ignored, queued, failed, ..."""
@@ -69,14 +69,15 @@ class Metrics:
             self._inbox[(outcome, _type_label(event_type))] += 1
 
     def observe_handlers(self, event_type: str, seconds: float) -> None:
-        label = _type_label(event_type)
         index = bisect.bisect_left(HANDLER_BUCKETS, seconds)
         with self._lock:
-            buckets, total, count = self._latency.get(
-                label, ([0] * (len(HANDLER_BUCKETS) + 1), 0.0, 0)
-            )
-            buckets[index] += 1
-            self._latency[label] = (buckets, total + seconds, count + 1)
+            row = self._latency.get(event_type)
+            if row is None:
+                row = self._latency.setdefault(
+                    _type_label(event_type), [0] * (len(HANDLER_BUCKETS) + 1) + [0.0]
+                )
+            row[index] += 1
+            row[-1] += seconds
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Deliveries by (status, type) — for tests and ``inbox stats``."""
@@ -122,14 +123,14 @@ class Metrics:
                 f"# HELP {name} Time spent running one event's handlers.",
                 f"# TYPE {name} histogram",
             ]
-            for etype, (buckets, total, count) in sorted(self._latency.items()):
+            for etype, row in sorted(self._latency.items()):
                 running = 0
-                for bound, n in zip((*HANDLER_BUCKETS, float("inf")), buckets, strict=True):
-                    running += n
+                for bound, n in zip((*HANDLER_BUCKETS, float("inf")), row[:-1], strict=True):
+                    running += int(n)
                     le = "+Inf" if bound == float("inf") else repr(bound)
                     lines.append(f"{name}_bucket{_labels({'type': etype, 'le': le})} {running}")
-                lines.append(f"{name}_sum{_labels({'type': etype})} {total}")
-                lines.append(f"{name}_count{_labels({'type': etype})} {count}")
+                lines.append(f"{name}_sum{_labels({'type': etype})} {row[-1]}")
+                lines.append(f"{name}_count{_labels({'type': etype})} {running}")
         for gauge, values in (gauges or {}).items():
             lines.append(f"# TYPE {gauge} gauge")
             for status, value in sorted(values.items()):

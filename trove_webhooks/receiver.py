@@ -24,6 +24,7 @@ import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
 from trove_sdk import SIGNATURE_HEADER, WebhookSignatureError, WebhookVerifier
@@ -55,6 +56,7 @@ logger = logging.getLogger("trove_webhooks.receiver")
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 UNAVAILABLE_RETRY_AFTER = "5"
 _SIGNATURE_KEY = SIGNATURE_HEADER.lower()
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,18 @@ class Outcome:
     headers: tuple[tuple[str, str], ...] = ()
 
     def body_bytes(self) -> bytes:
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        body = self.body
+        # Every answer on the hot path holds strings only; quoting them directly costs a third
+        # of what json.dumps does, for the same bytes. Anything else (a list, a number) makes
+        # the quoting raise TypeError and takes the general encoder.
+        if type(body) is dict:
+            try:
+                pairs = ",".join([_quote(k) + ":" + _quote(v) for k, v in body.items()])
+            except TypeError:
+                pass
+            else:
+                return ("{" + pairs + "}").encode()
+        return _encode_json(body).encode()
 
     @property
     def media_type(self) -> str:
@@ -179,7 +192,9 @@ class _ReceiverBase:
                 (("Allow", "POST"),),
             )
         lowered = _lower(headers)
-        media_type = lowered.get("content-type", "").split(";", 1)[0].strip().lower()
+        media_type = lowered.get("content-type", "")
+        if media_type != "application/json":  # as Trove sends it; else parse the parameters
+            media_type = media_type.split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             self.metrics.rejected("content_type")
             shown = media_type or "none"
@@ -332,25 +347,22 @@ class Receiver(_ReceiverBase):
         self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
     ) -> Outcome:
         flow = self.flow(headers, body)
-        reply: Any = None
-        error: StoreUnavailableError | None = None
-        while True:
-            try:
-                step = flow.send(reply) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                outcome: Outcome = stop.value
-                return outcome
-            reply, error = None, None
-            try:
-                reply = self._perform(step)
-            except StoreUnavailableError as exc:
-                error = exc
-
-    def _perform(self, step: Step) -> Any:
-        if step.target == "dispatch":
-            return dispatch(self.router, *step.args)
-        target = self.store if step.target == "store" else self.inbox
-        return getattr(target, step.method)(*step.args, **step.kwargs)
+        try:
+            step = next(flow)
+            while True:
+                try:
+                    if step.target == "dispatch":
+                        reply = dispatch(self.router, *step.args)
+                    else:
+                        target = self.store if step.target == "store" else self.inbox
+                        reply = getattr(target, step.method)(*step.args, **step.kwargs)
+                except StoreUnavailableError as exc:
+                    step = flow.throw(exc)  # the flow decides: its next step, or its answer
+                else:
+                    step = flow.send(reply)
+        except StopIteration as stop:
+            outcome: Outcome = stop.value
+            return outcome
 
     def healthy(self) -> bool:
         try:
@@ -389,25 +401,22 @@ class AsyncReceiver(_ReceiverBase):
         self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
     ) -> Outcome:
         flow = self.flow(headers, body)
-        reply: Any = None
-        error: StoreUnavailableError | None = None
-        while True:
-            try:
-                step = flow.send(reply) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                outcome: Outcome = stop.value
-                return outcome
-            reply, error = None, None
-            try:
-                reply = await self._perform(step)
-            except StoreUnavailableError as exc:
-                error = exc
-
-    async def _perform(self, step: Step) -> Any:
-        if step.target == "dispatch":
-            return await adispatch(self.router, *step.args)
-        target = self.store if step.target == "store" else self.inbox
-        return await getattr(target, step.method)(*step.args, **step.kwargs)
+        try:
+            step = next(flow)
+            while True:
+                try:
+                    if step.target == "dispatch":
+                        reply = await adispatch(self.router, *step.args)
+                    else:
+                        target = self.store if step.target == "store" else self.inbox
+                        reply = await getattr(target, step.method)(*step.args, **step.kwargs)
+                except StoreUnavailableError as exc:
+                    step = flow.throw(exc)  # the flow decides: its next step, or its answer
+                else:
+                    step = flow.send(reply)
+        except StopIteration as stop:
+            outcome: Outcome = stop.value
+            return outcome
 
     async def healthy(self) -> bool:
         try:

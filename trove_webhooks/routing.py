@@ -150,7 +150,7 @@ class WebhookRouter:
         self._any: list[Handler] = []
         self._errors: list[Handler] = []
         self._included: list[WebhookRouter] = []
-        self._cache: dict[str, tuple[Handler, ...]] = {}
+        self._cache: dict[str, tuple[tuple[Handler, ...], bool]] = {}
         self._cached_generation = -1
 
     @classmethod
@@ -276,8 +276,8 @@ class WebhookRouter:
         for child in self._included:
             yield from child._walk()
 
-    def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
-        """Typed handlers for ``event_type`` then catch-all ones, in registration order."""
+    def _lookup(self, event_type: str) -> tuple[tuple[Handler, ...], bool]:
+        """``(handlers, wants_context)`` for a type, computed once per registration change."""
         if self._cached_generation != WebhookRouter._generation:
             self._cache = {}
             self._cached_generation = WebhookRouter._generation
@@ -285,16 +285,21 @@ class WebhookRouter:
         if found is None:
             routers = list(self._walk())
             typed = [h for r in routers for h in r._typed.get(event_type, ())]
-            found = tuple(typed + [h for r in routers for h in r._any])
+            handlers = tuple(typed + [h for r in routers for h in r._any])
+            errors = [h for r in routers for h in r._errors]
+            wants = any(h.takes_context for h in (*handlers, *errors))
+            found = (handlers, wants)
             if len(self._cache) < 1024:  # unknown types are attacker-chosen only if signed
                 self._cache[event_type] = found
         return found
 
+    def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
+        """Typed handlers for ``event_type`` then catch-all ones, in registration order."""
+        return self._lookup(event_type)[0]
+
     def wants_context(self, event_type: str) -> bool:
         """Whether any handler (or error handler) for the type takes a delivery context."""
-        return any(h.takes_context for h in self.handlers_for(event_type)) or any(
-            h.takes_context for h in self.error_handlers
-        )
+        return self._lookup(event_type)[1]
 
     @property
     def error_handlers(self) -> list[Handler]:

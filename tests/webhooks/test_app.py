@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from tests.webhooks.conftest import SECRET, Recorder, free_port, post
+from tests.webhooks.conftest import SECRET, Recorder, ServerThread, free_port, post
 from trove_sdk import FileWritten
 from trove_webhooks import ConfigurationError, WebhookRouter, create_app
 from trove_webhooks.testing import apost_delivery, signed_delivery
@@ -118,6 +118,49 @@ def test_the_app_mounts_inside_another_application(outer: str, recorder: Recorde
         health = client.get("/trove/events/healthz")
     assert response.json()["status"] == "processed"
     assert health.status_code == 200
+
+
+def test_middleware_added_to_the_app_sees_every_delivery(recorder: Recorder) -> None:
+    """Deliveries skip Starlette's stack only while nobody has added middleware to it."""
+    app = create_app(recorder.router, secret=SECRET)
+    seen: list[str] = []
+
+    class Tag:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            seen.append(scope.get("path", scope["type"]))
+            await self.inner(scope, receive, send)
+
+    app.add_middleware(Tag)
+    with TestClient(app) as client:
+        assert post(client, signed_delivery(secret=SECRET)).json()["status"] == "processed"
+    assert seen == ["lifespan", "/"]
+
+
+def test_an_unexpected_store_failure_is_a_500_and_the_app_keeps_serving(
+    recorder: Recorder,
+) -> None:
+    """A bug (not an outage) in a store still gets the server's 500, never a 2xx."""
+    from trove_webhooks.stores.memory import AsyncMemoryStore
+
+    class Broken(AsyncMemoryStore):
+        fail = True
+
+        async def claim(self, event_id: str, *, lease_seconds: float) -> Any:
+            if Broken.fail:
+                Broken.fail = False
+                raise RuntimeError("a bug in a custom store")
+            return await super().claim(event_id, lease_seconds=lease_seconds)
+
+    app = create_app(recorder.router, secret=SECRET, store=Broken())
+    with ServerThread(app) as server, httpx.Client(base_url=server.url) as client:
+        first = post(client, signed_delivery(secret=SECRET))
+        second = post(client, signed_delivery(secret=SECRET))
+    assert first.status_code == 500
+    assert second.json()["status"] == "processed"
+    assert len(recorder.calls) == 1
 
 
 def test_the_delivery_path_is_configurable(recorder: Recorder) -> None:

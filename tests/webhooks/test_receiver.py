@@ -385,3 +385,24 @@ def test_the_window_includes_its_edges(offset: int) -> None:
     with freeze_time("2026-05-01 12:00:00"):
         delivery = signed_delivery(secret=SECRET, timestamp=int(time.time()) + offset)
         assert receiver.receive(delivery.headers, delivery.body).status == 200
+
+
+# --- the answer's bytes -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "processed", "event_id": 'evt-"quoted"\\é\n\u2028'},
+        {"status": "failed", "event_id": "evt-1", "failed_handlers": ["a.b", "c.d"]},
+        {"status": "ok", "count": 3, "ratio": 0.5, "none": None},
+        {},
+    ],
+    ids=["escaped-strings", "a-list", "numbers", "empty"],
+)
+def test_an_answer_is_compact_json_whatever_it_holds(body: dict[str, Any]) -> None:
+    from trove_webhooks import Outcome
+
+    encoded = Outcome(200, body).body_bytes()
+    assert encoded == json.dumps(body, separators=(",", ":")).encode()
+    assert json.loads(encoded) == body
