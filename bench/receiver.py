@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -35,6 +36,7 @@ from typing import Any
 
 SECRET = "trove-whsec-bench0000000000000000000000000000"
 HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER_LOOP, SERVER_HTTP = "uvloop", "httptools"
 ROOT = os.path.dirname(HERE)
 
 
@@ -96,10 +98,13 @@ def serve(variant: str, port: int, option: str) -> None:
     import uvicorn
 
     sys.path.insert(0, ROOT)
+    # The same server for every contender, named rather than left to auto-detection.
     uvicorn.run(
         build_app(variant, option),
         host="127.0.0.1",
         port=port,
+        loop=SERVER_LOOP,
+        http=SERVER_HTTP,
         log_level="warning",
         access_log=False,
         lifespan="on",
@@ -261,13 +266,43 @@ def main() -> None:
         return
 
     tmp = tempfile.mkdtemp(prefix="trove-bench-")
+    redis_prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     contenders = [
         ("ceiling (bare Starlette)", "ceiling", ""),
         ("create_app, memory store", "memory", ""),
         ("create_app, SQLite store", "sqlite", f"sqlite:///{tmp}/claims.db"),
-        ("create_app, Redis store", "redis", f"{args.redis}?prefix=bench:{uuid.uuid4().hex[:8]}:"),
+        ("create_app, Redis store", "redis", f"{args.redis}?prefix={redis_prefix}"),
         ("Flask + verify_webhook (no dedupe)", "flask", ""),
     ]
+    try:
+        compare(contenders, args)
+    finally:
+        # Each run leaves its claims behind for the 3-day retention: remove them, or a shared
+        # Redis database fills with keys that slow every later SCAN (test clean-ups use it).
+        shutil.rmtree(tmp, ignore_errors=True)
+        remove_redis_keys(args.redis, redis_prefix)
+
+
+def remove_redis_keys(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        batch = []
+        for key in client.scan_iter(f"{prefix}*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                client.unlink(*batch)
+                batch = []
+        if batch:
+            client.unlink(*batch)
+    except redis.RedisError as exc:
+        print(f"could not remove the bench's Redis keys ({prefix}*): {exc}", file=sys.stderr)
+    finally:
+        client.close()
+
+
+def compare(contenders: list[tuple[str, str, str]], args: argparse.Namespace) -> None:
     # Interleaved rounds, best of each: the machine is shared, and a slow moment should not
     # land on one contender only.
     results: dict[str, dict[str, Any]] = {}
@@ -290,7 +325,8 @@ def main() -> None:
     flask = results["flask"]["rps"]
     print(
         f"\nreceiver throughput: {args.requests} unique signed deliveries per run, "
-        f"{args.concurrency} connections, best of {args.rounds} interleaved rounds"
+        f"{args.concurrency} connections, best of {args.rounds} interleaved rounds; every server: "
+        f"one uvicorn process, loop={SERVER_LOOP}, http={SERVER_HTTP}"
     )
     ceiling_cpu = results["ceiling"]["cpu_us"]
     columns = ("req/s", "p50 ms", "p99 ms", "vs ceiling", "vs Flask", "CPU µs/req", "CPU ratio")
