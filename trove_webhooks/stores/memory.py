@@ -5,18 +5,13 @@ It holds nothing across processes or restarts, so ``serve --workers N`` refuses 
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from collections.abc import Callable
 from typing import ClassVar
 
-from trove_webhooks.stores.base import (
-    DEFAULT_RETENTION_SECONDS,
-    SWEEP_EVERY,
-    Claim,
-    ClaimStatus,
-    new_token,
-)
+from trove_webhooks.stores.base import DEFAULT_RETENTION_SECONDS, Claim, ClaimStatus, new_token
 
 __all__ = ["AsyncMemoryStore", "MemoryStore"]
 
@@ -41,8 +36,10 @@ class _MemoryBase:
         self._clock = clock
         # event id → (state, token, expires_at); a running entry expires when its lease does.
         self._entries: dict[str, tuple[int, str, float]] = {}
+        # (expires_at, event id) for every write, soonest first: a sweep pops only what has
+        # expired instead of scanning every entry (a busy receiver holds millions of them).
+        self._expiries: list[tuple[float, str]] = []
         self._lock = threading.Lock()
-        self._writes = 0
 
     @classmethod
     def from_url(cls, url: str) -> _MemoryBase:
@@ -58,8 +55,7 @@ class _MemoryBase:
             entry = self._entries.get(event_id)
             if entry is None or entry[2] <= now:
                 token = new_token()
-                self._entries[event_id] = (_RUNNING, token, now + lease_seconds)
-                self._count_write(now)
+                self._write(event_id, (_RUNNING, token, now + lease_seconds), now)
                 return Claim(ClaimStatus.ACQUIRED, token)
             if entry[0] == _DONE:
                 return Claim(ClaimStatus.DONE)
@@ -68,7 +64,7 @@ class _MemoryBase:
     def _complete(self, event_id: str, token: str) -> None:
         now = self._clock()
         with self._lock:
-            self._entries[event_id] = (_DONE, token, now + self.retention_seconds)
+            self._write(event_id, (_DONE, token, now + self.retention_seconds), now)
 
     def _release(self, event_id: str, token: str) -> None:
         with self._lock:
@@ -76,11 +72,16 @@ class _MemoryBase:
             if entry is not None and entry[0] == _RUNNING and entry[1] == token:
                 del self._entries[event_id]
 
-    def _count_write(self, now: float) -> None:
-        self._writes += 1
-        if self._writes % SWEEP_EVERY == 0:
-            expired = [k for k, (_, _, expires) in self._entries.items() if expires <= now]
-            for key in expired:
+    def _write(self, event_id: str, entry: tuple[int, str, float], now: float) -> None:
+        """Store ``entry`` and drop whatever has expired by ``now`` (called under the lock)."""
+        self._entries[event_id] = entry
+        expiries = self._expiries
+        heapq.heappush(expiries, (entry[2], event_id))
+        while expiries and expiries[0][0] <= now:
+            _, key = heapq.heappop(expiries)
+            current = self._entries.get(key)
+            # The entry may have been written again since (a lease became done): keep it then.
+            if current is not None and current[2] <= now:
                 del self._entries[key]
 
     def size(self) -> int:
