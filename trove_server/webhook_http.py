@@ -18,15 +18,24 @@ import asyncio
 import contextlib
 import ssl
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httptools
 
-__all__ = ["DeliveryClient", "DeliveryError", "DeliveryResponse", "DeliveryTimeout"]
+__all__ = [
+    "DeliveryClient",
+    "DeliveryError",
+    "DeliveryResponse",
+    "DeliveryTimeout",
+    "Target",
+    "target_of",
+]
 
 MAX_RESPONSE_BYTES = 1 << 20
 SNIPPET_BYTES = 2048
 _READ_BYTES = 1 << 16
+# Everything printable in ASCII stays as the user wrote it; the rest is percent-encoded.
+_URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
 class DeliveryError(Exception):
@@ -72,6 +81,45 @@ class _Parsed:
 _Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a URL's POST goes: ``origin`` (scheme, host, port) keys the pool."""
+
+    origin: tuple[str, str, int]
+    host_header: str
+    request_target: str
+
+    @property
+    def secure(self) -> bool:
+        return self.origin[0] == "https"
+
+
+def target_of(url: str) -> Target:
+    """Split a webhook URL; ``DeliveryError`` says why it cannot be sent to (also used to
+    refuse it when the webhook is created)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeliveryError(f"not an http(s) URL: {url!r}")
+    hostname = parts.hostname
+    try:
+        port = parts.port  # raises for a port out of range or not a number
+        if ":" not in hostname:
+            hostname.encode("idna")  # a label over 63 characters, an empty label, ...
+    except ValueError as exc:
+        raise DeliveryError(f"not a usable URL ({exc}): {url!r}") from None
+    secure = parts.scheme == "https"
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    if port is not None:
+        host += f":{port}"
+    path = quote(parts.path or "/", safe=_URL_SAFE)
+    query = quote(parts.query, safe=_URL_SAFE)
+    return Target(
+        (parts.scheme, hostname, port or (443 if secure else 80)),
+        host,
+        path + (f"?{query}" if query else ""),
+    )
+
+
 class _StaleConnection(Exception):
     pass
 
@@ -93,19 +141,10 @@ class DeliveryClient:
     async def post(
         self, url: str, body: bytes, headers: dict[str, str], *, timeout: float
     ) -> DeliveryResponse:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise DeliveryError(f"not an http(s) URL: {url!r}")
-        secure = parts.scheme == "https"
-        port = parts.port or (443 if secure else 80)
-        origin = (parts.scheme, parts.hostname, port)
-        host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
-        if ":" in parts.hostname and not host.startswith("["):  # IPv6 literal
-            host = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        target = target_of(url)
         lines = [
-            f"POST {target} HTTP/1.1",
-            f"Host: {host}",
+            f"POST {target.request_target} HTTP/1.1",
+            f"Host: {target.host_header}",
             f"User-Agent: {self._user_agent}",
             f"Content-Length: {len(body)}",
             "Connection: keep-alive",
@@ -116,7 +155,9 @@ class DeliveryClient:
             lines.append(f"{name}: {value}")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         try:
-            return await asyncio.wait_for(self._exchange(origin, request, secure), timeout)
+            return await asyncio.wait_for(
+                self._exchange(target.origin, request, target.secure), timeout
+            )
         except asyncio.TimeoutError:
             raise DeliveryTimeout(f"timed out after {timeout:g}s") from None
 

@@ -172,6 +172,29 @@ async def test_a_refused_connection_is_a_delivery_error(client):
         await client.post("http://127.0.0.1:9/hook", b"{}", {}, timeout=5)
 
 
+async def test_non_ascii_in_the_url_path_is_percent_encoded(serve, client):
+    seen: list[bytes] = []
+
+    async def handler(reader, writer):
+        seen.append(await _read_request(reader))
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        await writer.drain()
+
+    url = await serve(handler)
+    assert (await client.post(url + "/€?q=é&r=%41", b"{}", {}, timeout=5)).status == 204
+    assert seen[0].startswith(b"POST /hook/%E2%82%AC?q=%C3%A9&r=%41 HTTP/1.1\r\n")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:99999/x", "http://127.0.0.1:port/x", "http://" + "a" * 64 + ".test/"],
+    ids=["port-out-of-range", "port-not-a-number", "label-too-long"],
+)
+async def test_an_unusable_url_is_a_delivery_error(client, url):
+    with pytest.raises(DeliveryError, match="not a usable URL"):
+        await client.post(url, b"{}", {}, timeout=5)
+
+
 async def test_a_line_break_in_a_header_is_refused(client):
     with pytest.raises(DeliveryError, match="line break"):
         await client.post("http://127.0.0.1:9/", b"", {"X-Evil": "a\r\nInjected: 1"}, timeout=5)

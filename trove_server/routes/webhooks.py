@@ -18,6 +18,7 @@ from trove_server.routing import Access, Ctx, Operation, api, json_response
 from trove_server.schemas import NULLABLE_NAMESPACE, TIMESTAMP, obj
 from trove_server.tokens import new_delivery_id, new_signing_secret, new_webhook_id
 from trove_server.validation import read_object
+from trove_server.webhook_http import DeliveryError, target_of
 
 __all__ = ["find_webhook", "routes", "webhook_object"]
 
@@ -72,10 +73,13 @@ ROTATION = obj(
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url)
     unsafe = any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or unsafe:
+    if unsafe or urlsplit(url).scheme not in ("http", "https"):
         raise Unprocessable(f"url must be an http:// or https:// URL, not {url!r}")
+    try:
+        target_of(url)
+    except DeliveryError as exc:
+        raise Unprocessable(f"url must be an http:// or https:// URL: {exc}") from None
     return url
 
 

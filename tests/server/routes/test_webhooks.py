@@ -73,6 +73,8 @@ def test_an_empty_events_list_means_everything(http, trove_server, receiver, adm
         ({"url": "javascript:alert(1)"}, "http:// or https://"),
         ({"url": "http://"}, "http:// or https://"),
         ({"url": "http://exa mple.com"}, "http:// or https://"),
+        ({"url": "http://x.test:99999/hook"}, "Port out of range"),
+        ({"url": "http://" + "a" * 64 + ".test/"}, "label empty or too long"),
         ({"url": ""}, "must not be empty"),
         ({}, "url is required"),
         ({"url": "http://x.test", "events": ["file.writen"]}, "did you mean 'file.written'"),
