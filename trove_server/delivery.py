@@ -228,6 +228,10 @@ class DeliveryWorker:
                 self.record(row, outcome)
         except Exception:
             log.exception("delivery %s failed unexpectedly", row["id"])
+            # Recorded as a failed attempt (retried on schedule): left 'sending', the row
+            # would hold up this event's deliveries until the next restart.
+            with contextlib.suppress(Exception):
+                self.record(row, AttemptOutcome(False, None, "internal error in the sender", 0))
         finally:
             self._inflight.pop(row["id"], None)
             self.wake()

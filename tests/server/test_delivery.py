@@ -111,6 +111,35 @@ def test_a_failed_delivery_is_retried_and_every_attempt_is_logged(
     assert [a.delivery_id for a in attempts] == [d.headers["X-Trove-Delivery"] for d in deliveries]
 
 
+def test_a_sender_crash_is_a_failed_attempt_that_is_retried(
+    subscribe, receiver, client, admin_client, monkeypatch
+):
+    """An attempt that raised must not stay 'sending' (that held the event until a restart)."""
+    from trove_server.webhook_http import DeliveryClient
+
+    real_post = DeliveryClient.post
+    crashes = []
+
+    async def crash_once(self, url, body, headers, *, timeout):
+        if not crashes:
+            crashes.append(url)
+            raise RuntimeError("a bug in the sender")
+        return await real_post(self, url, body, headers, timeout=timeout)
+
+    monkeypatch.setattr(DeliveryClient, "post", crash_once)
+    hook = subscribe(receiver.url)
+    client.write("crash.txt", "x")
+    (delivery,) = receiver.wait_for(1)
+    assert delivery.headers["X-Trove-Attempt"] == "2"
+    attempts = wait_until(
+        lambda: (rows := _attempts(admin_client, hook.webhook_id)) and rows[-1].ok and rows
+    )
+    assert [(a.attempt, a.ok, a.error) for a in attempts] == [
+        (1, False, "internal error in the sender"),
+        (2, True, None),
+    ]
+
+
 def test_retry_after_is_honoured(subscribe, receiver, client):
     receiver.replies.append(Reply(503, headers={"Retry-After": "1"}))
     subscribe(receiver.url)
