@@ -39,6 +39,7 @@ __all__ = [
     "DeliveryWorker",
     "delivery_row",
     "fanout",
+    "note_outcome",
     "queue_attempt",
     "webhook_secrets",
 ]
@@ -147,6 +148,18 @@ class AttemptOutcome:
     @property
     def gone(self) -> bool:
         return self.status == 410
+
+
+def note_outcome(
+    conn: sqlite3.Connection, webhook_id: str, outcome: AttemptOutcome, now: int
+) -> None:
+    """The webhook's last-delivery fields (X3), and ``410 Gone`` disables it."""
+    conn.execute(
+        "UPDATE webhooks SET last_delivery_ms = ?, last_delivery_ok = ?, "
+        "last_delivery_status = ?, enabled = CASE WHEN ? THEN 0 ELSE enabled END "
+        "WHERE id = ?",
+        (now, int(outcome.ok), outcome.status, outcome.gone, webhook_id),
+    )
 
 
 _DUE_QUERY = """
@@ -298,12 +311,7 @@ class DeliveryWorker:
                     due_ms=next_ms,
                     try_no=row["try_no"] + 1,
                 )
-            conn.execute(
-                "UPDATE webhooks SET last_delivery_ms = ?, last_delivery_ok = ?, "
-                "last_delivery_status = ?, enabled = CASE WHEN ? THEN 0 ELSE enabled END "
-                "WHERE id = ?",
-                (now, int(outcome.ok), outcome.status, outcome.gone, row["webhook_id"]),
-            )
+            note_outcome(conn, row["webhook_id"], outcome, now)
         if outcome.gone:
             log.warning("webhook %s answered 410 Gone: disabled", row["webhook_id"])
 

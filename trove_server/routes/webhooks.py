@@ -12,7 +12,7 @@ from starlette.responses import Response
 from trove_server import eventtypes
 from trove_server.auth import check_namespace
 from trove_server.clock import iso, now_ms
-from trove_server.delivery import AttemptOutcome
+from trove_server.delivery import AttemptOutcome, note_outcome
 from trove_server.errors import NotFound, Unprocessable
 from trove_server.routing import Access, Ctx, Operation, api, json_response
 from trove_server.schemas import NULLABLE_NAMESPACE, TIMESTAMP, obj
@@ -232,12 +232,7 @@ def _record_test(
                 outcome.duration_ms,
             ),
         )
-        conn.execute(
-            "UPDATE webhooks SET last_delivery_ms = ?, last_delivery_ok = ?, "
-            "last_delivery_status = ?, enabled = CASE WHEN ? THEN 0 ELSE enabled END "
-            "WHERE id = ?",
-            (now, int(outcome.ok), outcome.status, outcome.gone, webhook_id),
-        )
+        note_outcome(conn, webhook_id, outcome, now)
 
 
 async def rotate_secret(ctx: Ctx) -> Response:
