@@ -16,7 +16,12 @@ from trove_webhooks._urls import split_options
 from trove_webhooks.errors import StoreUnavailableError
 from trove_webhooks.inbox.base import SqlInbox
 from trove_webhooks.inbox.migrations import SCHEMA_TABLE_SUFFIX, pending_migrations
-from trove_webhooks.stores.sqlite import connect_sqlite, sqlite_path_from_url
+from trove_webhooks.stores.sqlite import (
+    connect_sqlite,
+    run_in_transaction,
+    sqlite_path_from_url,
+    unless_stuck,
+)
 
 __all__ = ["SQLiteInbox"]
 
@@ -74,14 +79,10 @@ class SQLiteInbox(SqlInbox):
             try:
                 conn = self._conn()
                 conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+                result: T = run_in_transaction(conn, [work])[0]
                 return result
             except (sqlite3.Error, OSError) as exc:  # locked past the busy timeout, disk full
+                self._connection = unless_stuck(self._connection)
                 raise StoreUnavailableError(f"SQLite inbox {self.path}: {exc}") from exc
 
     def close(self) -> None:

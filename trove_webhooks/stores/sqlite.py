@@ -11,6 +11,7 @@ acquire the same event.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -31,7 +32,14 @@ from trove_webhooks.stores.base import (
     new_token,
 )
 
-__all__ = ["AsyncSQLiteStore", "SQLiteStore", "connect_sqlite", "sqlite_path_from_url"]
+__all__ = [
+    "AsyncSQLiteStore",
+    "SQLiteStore",
+    "connect_sqlite",
+    "run_in_transaction",
+    "sqlite_path_from_url",
+    "unless_stuck",
+]
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
@@ -70,6 +78,36 @@ def connect_sqlite(path: str) -> sqlite3.Connection:
     # last commits), which is the failure a receiver's lease protects against. The inbox,
     # which must not lose an acknowledged delivery even then, raises this to FULL.
     conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def run_in_transaction(
+    conn: sqlite3.Connection, works: Sequence[Callable[[Any], Any]]
+) -> list[Any]:
+    """Run ``works`` inside the transaction just begun on ``conn``, then commit.
+
+    Whatever fails — a statement or the COMMIT itself (a full disk) — the transaction is rolled
+    back before the error goes on: one left open would make every later BEGIN fail, turning
+    one bad moment into an outage that lasts until the process restarts.
+    """
+    try:
+        results = [work(conn) for work in works]
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # the original error is the one to report
+                conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+def unless_stuck(conn: sqlite3.Connection | None) -> sqlite3.Connection | None:
+    """``conn``, or ``None`` once it is closed because even its ROLLBACK failed: closing ends
+    the transaction, and the next call opens a fresh connection."""
+    if conn is not None and conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+        return None
     return conn
 
 
@@ -167,14 +205,9 @@ class _SQLiteBase:
                 if not wait and ("locked" in str(exc) or "busy" in str(exc)):
                     raise _Busy from exc
                 raise
-            try:
-                results = [work(conn) for work in works]
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return results
+            return run_in_transaction(conn, works)
         except sqlite3.Error as exc:  # locked past the busy timeout, disk full, file gone
+            self._connection = unless_stuck(self._connection)
             raise StoreUnavailableError(f"SQLite store {self.path}: {exc}") from exc
         finally:
             self._lock.release()
