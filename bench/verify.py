@@ -2,8 +2,8 @@
 
 Every contender verifies the HMAC *and* parses the JSON body (svix 2.x returns nothing, so a
 ``json.loads`` is added to compare like with like). Sizes: 256 B, 1 KiB, 16 KiB, 256 KiB.
-Baselines are measured in the same run, interleaved, best of several repeats, so the ratios hold
-on a noisy shared machine.
+Every round times all contenders back to back; a contender's figure is its median ratio to the
+floor over the rounds (times the floor's best time), so the ratios hold on a noisy machine.
 
     pip install -r bench/requirements-verify.txt
     python bench/verify.py [--quick]
@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import statistics
 import sys
 import time
 import timeit
@@ -120,34 +121,48 @@ def contenders(body: bytes) -> dict[str, Callable[[], object]]:
     return runners
 
 
-def best_per_call(fn: Callable[[], object], budget: float) -> float:
-    """Best-of-repeats seconds per call, with ~``budget`` seconds spent."""
-    fn()  # warm up; also proves the contender verifies this body
-    timer = timeit.Timer(fn)
-    number, elapsed = 1, 0.0
-    while elapsed < budget / 20:
+def calibrate(fn: Callable[[], object], target: float) -> int:
+    """How many calls take about ``target`` seconds (after a warm-up call, which also proves
+    the contender accepts this delivery)."""
+    fn()
+    number = 1
+    while timeit.timeit(fn, number=number) < target:
         number *= 2
-        elapsed = timer.timeit(number)
-    return min(timer.repeat(repeat=7, number=number)) / number
+    return number
+
+
+def measure(runners: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Seconds per call for each contender, as the median over rounds of its ratio to the
+    floor measured back to back in the same round, times the floor's best time.
+
+    Back-to-back ratios cancel the machine's drift (other processes, frequency changes) far
+    better than comparing each contender's best time taken minutes apart.
+    """
+    numbers = {name: calibrate(fn, 0.01) for name, fn in runners.items()}
+    floor = next(iter(runners))
+    ratios: dict[str, list[float]] = {name: [] for name in runners}
+    best: dict[str, float] = {}
+    for _round in range(rounds):
+        times = {
+            name: timeit.timeit(fn, number=numbers[name]) / numbers[name]
+            for name, fn in runners.items()
+        }
+        for name, t in times.items():
+            ratios[name].append(t / times[floor])
+            best[name] = min(t, best.get(name, t))
+    return {name: statistics.median(ratios[name]) * best[floor] for name in runners}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="shorter runs (noisier)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (noisier)")
     args = parser.parse_args()
-    budget = 0.2 if args.quick else 1.0
+    rounds = 15 if args.quick else 60
 
     failures: list[str] = []
     rows: list[tuple[int, dict[str, float]]] = []
     for size in SIZES:
-        runners = contenders(make_body(size))
-        # Interleave: measure each contender twice, in rotation, keep the best.
-        timings: dict[str, float] = {}
-        for _round in range(2):
-            for name, fn in runners.items():
-                t = best_per_call(fn, budget)
-                timings[name] = min(t, timings.get(name, t))
-        rows.append((size, timings))
+        rows.append((size, measure(contenders(make_body(size)), rounds)))
 
     names = list(rows[0][1])
     floor_name, ours = names[0], names[1]

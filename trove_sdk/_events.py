@@ -384,6 +384,11 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     if cls.event_type is not None and cls.data_class is not None
 }
 
+# type → (event class, payload builder): one lookup per delivery.
+_PARSERS: dict[str, tuple[type[Event[Any]], Callable[[Mapping[str, Any]], Any]]] = {
+    name: (EVENT_TYPES[name], build) for name, build in _BUILDERS.items()
+}
+
 _ENVELOPE_STRINGS = ("id", "type", "api_version", "workspace_id", "created_at")
 
 
@@ -417,31 +422,36 @@ def adopt_event(payload: dict[str, Any]) -> Event[Any]:
     """
     get = payload.get
     event_type = get("type")
-    if not (
-        type(get("id")) is str
-        and type(event_type) is str
-        and type(get("api_version")) is str
-        and type(get("workspace_id")) is str
-        and type(get("created_at")) is str
+    if (
+        type(get("id")) is not str
+        or type(event_type) is not str
+        or type(get("api_version")) is not str
+        or type(get("workspace_id")) is not str
+        or type(get("created_at")) is not str
     ):
         raise _envelope_error(payload)
     namespace = get("namespace", _MISSING)
-    if namespace is _MISSING:
-        payload["namespace"] = None
-    elif namespace is not None and type(namespace) is not str:
-        raise EventParseError("event field 'namespace' must be a string or null")
-    raw_data = get("data")
-    if raw_data is None:
-        raw_data = {}
-    elif type(raw_data) is not dict and not isinstance(raw_data, Mapping):
-        raise EventParseError("event field 'data' must be an object")
-    cls = EVENT_TYPES.get(event_type)
-    data_class = None if cls is None else cls.data_class
-    if cls is None or data_class is None:
-        cls = UnknownEvent
-        payload["data"] = dict(raw_data)
+    if type(namespace) is not str:
+        if namespace is _MISSING:
+            payload["namespace"] = None
+        elif namespace is not None:
+            raise EventParseError("event field 'namespace' must be a string or null")
+    raw_data = get("data", _MISSING)
+    parser = _PARSERS.get(event_type)
+    if parser is not None and type(raw_data) is dict:  # the common case, checked once
+        cls, build = parser
+        payload["data"] = build(raw_data)
     else:
-        payload["data"] = _BUILDERS[event_type](raw_data)
+        if raw_data is _MISSING or raw_data is None:
+            raw_data = {}
+        elif not isinstance(raw_data, Mapping):
+            raise EventParseError("event field 'data' must be an object")
+        if parser is None:
+            cls = UnknownEvent
+            payload["data"] = dict(raw_data)
+        else:
+            cls, build = parser
+            payload["data"] = build(raw_data)
     event: Any = object.__new__(cls)
     object.__setattr__(event, "__dict__", payload)
     return event  # type: ignore[no-any-return]

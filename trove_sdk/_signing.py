@@ -192,8 +192,8 @@ class WebhookVerifier:
             and type(body) is bytes
             and type(header) is str
             and len(header) == 80
-            and header[12:16] == ",v1="
-            and header[:2] == "t="
+            and header.startswith("t=")
+            and header.startswith(",v1=", 12)
         ):
             seconds, candidate = header[2:12], header[16:]
             if seconds.isdigit() and seconds.isascii() and candidate.isascii():
