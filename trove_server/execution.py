@@ -8,9 +8,9 @@ through a pidfd — which becomes readable when the child exits but does not rea
 process group can still be killed without any risk of hitting a recycled pid.
 ``exec_concurrency`` commands run at once and the rest wait their turn.
 
-On timeout, on a disk about to fill up, or when the server shuts down, the whole process tree
-is killed: under bubblewrap killing ``bwrap`` ends the command's pid namespace; without it the
-command's process group is killed.
+On timeout, on a disk about to fill up, when its namespace is deleted, or when the server shuts
+down, the whole process tree is killed: under bubblewrap killing ``bwrap`` ends the command's
+pid namespace; without it the command's process group is killed.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ __all__ = ["CommandResult", "ExecRunner", "decode_output"]
 _READ_CHUNK = 1 << 16
 _DISK_CHECK_SECONDS = 0.5
 _PIPE_GRACE_SECONDS = 2.0
+_STOP_WAIT_SECONDS = 5.0
+# What the command's stderr gets when the server ended it for a reason of its own.
+_KILL_NOTES = {
+    "disk": b"\ntrove: command killed: the server's disk is nearly full\n",
+    "namespace": b"\ntrove: command killed: its namespace was deleted\n",
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class CommandResult:
     stderr_truncated: bool
     duration_ms: int
     timed_out: bool = False
-    killed: str | None = None  # "shutdown" | "disk" when the server ended it
+    killed: str | None = None  # "shutdown" | "disk" | "namespace" when the server ended it
 
 
 def decode_output(data: bytes, truncated: bool) -> str:
@@ -197,7 +203,8 @@ class ExecRunner:
         self.settings = settings
         self.sandbox = sandbox
         self._slots = asyncio.Semaphore(settings.exec_concurrency)
-        self._running: dict[_Child, list[str]] = {}
+        # Each running command: the namespace root it runs in, and why the server killed it.
+        self._running: dict[_Child, tuple[Path, list[str]]] = {}
         self._stopping = False
 
     @property
@@ -207,9 +214,19 @@ class ExecRunner:
     def kill_all(self) -> None:
         """Server shutdown: end every running command now."""
         self._stopping = True
-        for child, reasons in list(self._running.items()):
+        for child, (_, reasons) in list(self._running.items()):
             reasons.append("shutdown")
             child.kill_group()
+
+    async def stop_commands_in(self, ns_root: Path) -> None:
+        """Kill the commands running in a namespace (it is being deleted) and wait for them
+        to end, so nothing writes into it while it is removed."""
+        doomed = [child for child, (root, _) in self._running.items() if root == ns_root]
+        for child in doomed:
+            self._running[child][1].append("namespace")
+            child.kill_group()
+        if doomed:
+            await asyncio.wait([child.exited for child in doomed], timeout=_STOP_WAIT_SECONDS)
 
     def _disk_low(self) -> bool:
         try:
@@ -231,15 +248,17 @@ class ExecRunner:
             if self._stopping:
                 return CommandResult(137, b"", b"", False, False, 0, killed="shutdown")
             launch = self.sandbox.launch(ns_root, namespace, command)
-            return await self._run(launch, stdin, timeout)
+            return await self._run(launch, ns_root, stdin, timeout)
 
-    async def _run(self, launch: Launch, stdin: bytes | None, timeout: float) -> CommandResult:
+    async def _run(
+        self, launch: Launch, ns_root: Path, stdin: bytes | None, timeout: float
+    ) -> CommandResult:
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         process = await asyncio.to_thread(_start, launch, stdin is not None)
         child = _Child(process, loop)
         reasons: list[str] = []
-        self._running[child] = reasons
+        self._running[child] = (ns_root, reasons)
         assert process.stdout is not None and process.stderr is not None
         cap = self.settings.exec_output_cap
         out = _Capture(loop, process.stdout.fileno(), cap)
@@ -288,9 +307,7 @@ class ExecRunner:
         if timed_out:
             code = 124
         killed = reasons[0] if reasons else None
-        stderr = bytes(err.kept)
-        if killed == "disk":
-            stderr += b"\ntrove: command killed: the server's disk is nearly full\n"
+        stderr = bytes(err.kept) + _KILL_NOTES.get(killed or "", b"")
         return CommandResult(
             exit_code=code,
             stdout=bytes(out.kept),

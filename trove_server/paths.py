@@ -133,7 +133,12 @@ def fs_errors(path: RelPath) -> Iterator[None]:
             raise InsufficientStorage("not enough disk space on the server") from None
         if code == errno.ENAMETOOLONG:
             raise Unprocessable(f"{path.display}: a name is too long") from None
-        if code in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
+        if code == errno.ENOTEMPTY:
+            raise Conflict(
+                f"{path.display} changed while it was being removed (a command is writing "
+                "to it); try again"
+            ) from None
+        if code in (errno.EISDIR, errno.EEXIST):
             raise Conflict(f"{path.display} is a directory") from None
         if code in (errno.ENOTDIR, errno.ELOOP, errno.ENXIO):
             raise Conflict(f"{path.display} is not a regular file or directory") from None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from trove_server.clock import iso
 from trove_server.errors import ApiError
-from trove_server.paths import Owner, RelPath, open_dir, parse, walk
+from trove_server.paths import Owner, RelPath, fs_errors, open_dir, parse, walk
 from trove_server.storage import NamespaceDir
 
 if TYPE_CHECKING:
@@ -188,7 +188,8 @@ class _OpenDirs:
 
 def restore(namespace: NamespaceDir, source: Path) -> int:
     """Wipe ``workspace/`` and extract the archive into it; returns files restored."""
-    namespace.wipe()
+    with fs_errors(RelPath(())):
+        namespace.wipe()
     namespace.ensure()
     restored = 0
     with (

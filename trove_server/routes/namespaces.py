@@ -1,8 +1,13 @@
-"""Namespaces (X6): list them with their size; delete one with its files and snapshots."""
+"""Namespaces (X6): list them with their size; delete one with its files and snapshots.
+
+Deleting a namespace first kills the commands running in it: one still writing would refill
+directories as they are removed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 from typing import Any
 
@@ -11,7 +16,7 @@ from starlette.responses import Response
 from trove_server import snapshots
 from trove_server.auth import check_namespace
 from trove_server.clock import iso
-from trove_server.errors import NotFound
+from trove_server.errors import Conflict, NotFound
 from trove_server.eventlog import NewEvent
 from trove_server.paths import remove_tree
 from trove_server.routing import Access, Ctx, Operation, api, json_response
@@ -67,12 +72,20 @@ def _remove(ctx: Ctx, name: str) -> int | None:
         return remove_tree(fd, name)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno != errno.ENOTEMPTY:
+            raise
+        raise Conflict(
+            f"namespace {name} changed while it was being deleted (a command started in it); "
+            "try again"
+        ) from None
     finally:
         os.close(fd)
 
 
 async def delete_namespace(ctx: Ctx) -> Response:
     name = check_namespace(ctx.request.path_params["namespace"])
+    await ctx.server.runner.stop_commands_in(ctx.server.namespace(ctx.workspace_id, name).root)
     removed = await asyncio.to_thread(_remove, ctx, name)
     snaps = ctx.server.db.all(
         "SELECT id FROM snapshots WHERE workspace_id = ? AND namespace = ?",
@@ -122,7 +135,7 @@ routes = [
                 deleted={"type": "boolean"},
                 files_deleted={"type": "integer"},
             ),
-            errors=(404,),
+            errors=(404, 409),
         ),
     ),
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from tests.server.support import wait_until
 from trove_sdk import TroveAuthError, TroveError, TroveNotFoundError
 
 
@@ -27,6 +30,29 @@ def test_delete_removes_files_snapshots_and_announces_it(admin_client, client, n
     events = admin_client.list_events(namespace=namespace, limit=2).events
     assert [e.type for e in events] == ["namespace.deleted", "snapshot.deleted"]
     assert (events[0].data.namespace, events[0].data.files_deleted) == (namespace, 2)
+
+
+def test_deleting_a_namespace_stops_the_commands_running_in_it(admin_client, client):
+    """A command still writing would refill directories as they are removed (that was a 500
+    and a half-deleted namespace)."""
+    results = []
+    writer = threading.Thread(
+        target=lambda: results.append(
+            client.exec_detailed(
+                "i=0; while true; do i=$((i+1)); mkdir -p workspace/d$i; echo $i > workspace/d$i/f;"
+                " done",
+                timeout_s=20,
+            )
+        )
+    )
+    writer.start()
+    wait_until(lambda: len(client.list_dir()) > 20)
+    admin_client.delete_namespace(client.namespace)
+    writer.join(10)
+    (result,) = results
+    assert result.exit_code == 137
+    assert "its namespace was deleted" in result.stderr
+    assert list(client.list_dir()) == []
 
 
 def test_deleting_an_unknown_namespace_is_404(admin_client):
