@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -73,6 +75,44 @@ def test_healthz_answers_ok_when_the_store_is_reachable() -> None:
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+async def test_healthz_answers_while_slow_sync_handlers_fill_the_thread_pool(
+    tmp_path: Any,
+) -> None:
+    """Sync handlers take the shared thread pool (40 threads); the store's own calls do not
+    queue behind them, so readiness still tells the truth under slow handlers."""
+    release = threading.Event()
+    running = 0
+    router = WebhookRouter()
+
+    @router.on(FileWritten)
+    def slow(event: FileWritten) -> None:
+        nonlocal running
+        running += 1
+        release.wait(60)
+
+    app = create_app(router, secret=SECRET, store=f"sqlite:///{tmp_path}/claims.db")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        deliveries = [signed_delivery("file.written", secret=SECRET) for _ in range(40)]
+        posts = [asyncio.create_task(apost(client, d)) for d in deliveries]
+        try:
+            deadline = time.monotonic() + 20
+            while running < 40:  # every shared thread is taken by a handler
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            health = await asyncio.wait_for(client.get("/healthz"), 5)
+        finally:
+            release.set()
+            answers = await asyncio.gather(*posts)
+        await app.state.receiver.aclose()
+    assert health.status_code == 200
+    assert {a.json()["status"] for a in answers} == {"processed"}
+
+
+async def apost(client: httpx.AsyncClient, delivery: Any) -> httpx.Response:
+    return await client.post("/", content=delivery.body, headers=delivery.headers)
 
 
 def test_healthz_answers_503_when_the_store_is_not() -> None:

@@ -27,8 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-import anyio.to_thread
-
+from trove_webhooks._threads import StorageThreads
 from trove_webhooks._urls import safe_identifier
 
 __all__ = [
@@ -313,7 +312,8 @@ class SqlInbox:
 
 
 class AsyncInbox:
-    """The async face of any ``SqlInbox``: each call runs in a worker thread.
+    """The async face of any ``SqlInbox``: each call runs in one of the inbox's own threads
+    (never the shared pool slow sync handlers may fill; see ``_threads``).
 
     Also wakes in-process workers as soon as something is enqueued, so they need not poll.
     """
@@ -321,6 +321,8 @@ class AsyncInbox:
     def __init__(self, inbox: SqlInbox) -> None:
         self.sync = inbox
         self._listeners: list[Callable[[], None]] = []
+        # As many as a PostgreSQL pool's default connections; SQLite serialises them anyway.
+        self._threads = StorageThreads("trove-inbox", 10)
 
     def on_enqueue(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
@@ -328,7 +330,7 @@ class AsyncInbox:
     async def enqueue(
         self, verified: Any, body: bytes, headers: Mapping[str, str], *, received_at: float
     ) -> bool:
-        created = await anyio.to_thread.run_sync(
+        created = await self._threads.run(
             lambda: self.sync.enqueue(verified, body, headers, received_at=received_at)
         )
         if created:
@@ -337,21 +339,22 @@ class AsyncInbox:
         return created
 
     async def claim(self, *, lease_seconds: float) -> InboxEntry | None:
-        return await anyio.to_thread.run_sync(lambda: self.sync.claim(lease_seconds=lease_seconds))
+        return await self._threads.run(lambda: self.sync.claim(lease_seconds=lease_seconds))
 
     async def complete(self, event_id: str, token: str) -> bool:
-        return await anyio.to_thread.run_sync(self.sync.complete, event_id, token)
+        return await self._threads.run(self.sync.complete, event_id, token)
 
     async def fail(self, event_id: str, token: str, error: str, *, retry_in: float | None) -> bool:
-        return await anyio.to_thread.run_sync(
+        return await self._threads.run(
             lambda: self.sync.fail(event_id, token, error, retry_in=retry_in)
         )
 
     async def stats(self) -> dict[str, int]:
-        return await anyio.to_thread.run_sync(self.sync.stats)
+        return await self._threads.run(self.sync.stats)
 
     async def ping(self) -> None:
-        await anyio.to_thread.run_sync(self.sync.ping)
+        await self._threads.run(self.sync.ping)
 
     async def aclose(self) -> None:
-        await anyio.to_thread.run_sync(self.sync.close)
+        await self._threads.run(self.sync.close)
+        self._threads.shutdown()

@@ -19,9 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import anyio.to_thread
-
 from trove_webhooks._batching import LoopBatcher
+from trove_webhooks._threads import StorageThreads
 from trove_webhooks._urls import safe_identifier, split_options
 from trove_webhooks.errors import StoreUnavailableError
 from trove_webhooks.stores.base import (
@@ -296,12 +295,15 @@ class AsyncSQLiteStore(_SQLiteBase):
     def __init__(self, path: str, **options: Any) -> None:
         super().__init__(path, **options)
         self._batcher: LoopBatcher[Callable[[Any], Any]] = LoopBatcher(self._commit)
+        # Its own threads, not the pool sync handlers run in (see ``_threads``). One at a
+        # time takes this process's connection anyway; a second serves ping() meanwhile.
+        self._threads = StorageThreads("trove-sqlite-store", 2)
 
     async def _commit(self, works: list[Callable[[Any], Any]]) -> list[Any]:
         try:
             return self._transaction(works, False)
         except _Busy:
-            return await anyio.to_thread.run_sync(self._transaction, works, True)
+            return await self._threads.run(self._transaction, works, True)
 
     async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
         result: Claim = await self._batcher.submit(self._claim_work(event_id, lease_seconds))
@@ -314,7 +316,8 @@ class AsyncSQLiteStore(_SQLiteBase):
         await self._batcher.submit(self._release_work(event_id, token))
 
     async def ping(self) -> None:
-        await anyio.to_thread.run_sync(self._ping)
+        await self._threads.run(self._ping)
 
     async def aclose(self) -> None:
-        await anyio.to_thread.run_sync(self._close)
+        await self._threads.run(self._close)
+        self._threads.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -107,6 +108,37 @@ async def test_a_hanging_handler_is_cut_off_by_the_timeout_and_retried(inbox: As
     assert runs == [1, 2]
     entry = inbox.sync.get(event_id)
     assert entry is not None and entry.attempts == 2
+
+
+async def test_slow_sync_handlers_filling_the_thread_pool_never_hold_up_the_inbox(
+    inbox: AsyncInbox,
+) -> None:
+    """Sync handlers run in the shared thread pool (40 threads); when slow ones fill it, the
+    inbox's own calls — the 202 path's insert among them — must not queue behind them."""
+    release = threading.Event()
+    running = 0
+    router = WebhookRouter()
+
+    @router.on("file.written")
+    def slow(event: Any) -> None:
+        nonlocal running
+        running += 1
+        release.wait(60)
+
+    for _ in range(45):
+        await put(inbox)
+    pool = WorkerPool(inbox, router, concurrency=45, **FAST)
+    await pool.start()
+    try:
+        deadline = time.monotonic() + 20
+        while running < 40:  # every shared thread is taken by a handler
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        await asyncio.wait_for(put(inbox, "exec.completed"), 5)
+        assert (await asyncio.wait_for(inbox.stats(), 5))["running"] >= 40
+    finally:
+        release.set()
+        await pool.stop()
 
 
 async def test_stop_waits_for_the_handler_in_hand(inbox: AsyncInbox) -> None:
