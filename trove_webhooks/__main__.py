@@ -17,10 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__.strip())
         print((sys.modules["trove_webhooks.config"].__doc__ or "").strip())
         return 0
-    settings = ReceiverSettings.from_env()
-    if args:
-        settings = ReceiverSettings(**{**settings.__dict__, "router": args[0]})
     try:
+        settings = ReceiverSettings.from_env()
+        if args:
+            settings = ReceiverSettings(**{**settings.__dict__, "router": args[0]})
         serve(settings)
     except ConfigurationError as exc:
         print(f"trove_webhooks: {exc}", file=sys.stderr)

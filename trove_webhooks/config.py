@@ -29,7 +29,7 @@ from typing import Any
 from trove_webhooks.errors import ConfigurationError
 from trove_webhooks.routing import WebhookRouter
 
-__all__ = ["ReceiverSettings", "app_from_env", "load_router", "serve"]
+__all__ = ["ReceiverSettings", "app_from_env", "check_storage", "load_router", "serve"]
 
 ENV_SECRET = "TROVE_WEBHOOK_SECRET"  # noqa: S105 - a variable name, not a secret
 ENV_ROUTER = "TROVE_WEBHOOKS_ROUTER"
@@ -114,6 +114,8 @@ class ReceiverSettings:
             raise ConfigurationError(f"LOG_FORMAT must be text or json, not {self.log_format!r}")
         if self.workers < 1:
             raise ConfigurationError("WORKERS must be at least 1")
+        if not 0 <= self.port <= 65535:
+            raise ConfigurationError(f"PORT must be between 0 and 65535, got {self.port}")
         if self.lease_seconds < 1:
             raise ConfigurationError(f"{ENV_LEASE} must be at least 1 second")
         in_memory = self.inbox is None and (self.store or "memory://").startswith("memory:")
@@ -124,6 +126,22 @@ class ReceiverSettings:
                 "--store sqlite:///path/hooks.db (one host) or --store redis://host:6379/0 / "
                 "postgresql://... (many hosts)"
             )
+        check_storage(self.store, self.inbox)
+
+
+def check_storage(store: str | None, inbox: str | None) -> None:
+    """Refuse a store or inbox URL no server process could open (an unknown scheme, a bad
+    option), before any is started: with several, each would fail alike and be restarted."""
+    from trove_webhooks.inbox import INBOX_SCHEMES
+    from trove_webhooks.stores import open_store, resolve_scheme
+
+    try:
+        if inbox:
+            resolve_scheme(inbox, {s: (t, t) for s, t in INBOX_SCHEMES.items()}, "inbox")
+        elif store:
+            open_store(store)  # parses the URL and its options; connects to nothing yet
+    except ImportError as exc:  # the driver for that scheme: the message names the extra
+        raise ConfigurationError(str(exc)) from None
 
 
 def load_router(spec: str) -> WebhookRouter:

@@ -84,6 +84,28 @@ def test_several_worker_processes_accept_a_shared_store() -> None:
     settings(WORKERS="2", TROVE_WEBHOOKS_STORE="sqlite:///hooks.db").validate()
 
 
+def test_a_port_outside_the_tcp_range_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="PORT must be between 0 and 65535"):
+        settings(PORT="99999").validate()
+
+
+@pytest.mark.parametrize(
+    ("variable", "url", "expected"),
+    [
+        ("TROVE_WEBHOOKS_STORE", "redsi://localhost:6379/0", "Did you mean redis://"),
+        ("TROVE_WEBHOOKS_STORE", "sqlite:///hooks.db?retention_seconds=soon", "hooks.db"),
+        ("TROVE_WEBHOOKS_INBOX", "postgress://db/app", "Did you mean postgres"),
+    ],
+    ids=["store-scheme", "store-option", "inbox-scheme"],
+)
+def test_a_storage_url_no_process_could_open_is_refused_before_serving(
+    variable: str, url: str, expected: str
+) -> None:
+    """Checked once in the parent: with several processes each would fail and be restarted."""
+    with pytest.raises(ConfigurationError, match=expected):
+        settings(WORKERS="2", **{variable: url}).validate()
+
+
 def test_an_unknown_log_format_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="LOG_FORMAT"):
         settings(LOG_FORMAT="xml").validate()

@@ -93,3 +93,17 @@ def test_a_missing_secret_exits_2_with_the_variable_name() -> None:
     )
     assert result.returncode == 2
     assert "TROVE_WEBHOOK_SECRET" in result.stderr
+
+
+def test_a_malformed_variable_exits_2_naming_it_without_a_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "trove_webhooks"],
+        env=base_env(PORT="eighty"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "PORT must be a whole number" in result.stderr
+    assert "Traceback" not in result.stderr

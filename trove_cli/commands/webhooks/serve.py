@@ -37,7 +37,9 @@ def receiver_kit() -> Any:
 @click.command("serve")
 @click.argument("router", required=False, metavar="[MODULE:ROUTER]")
 @click.option("--host", default=None, help="Interface to listen on (default: HOST or 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default: PORT or 8000).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None, help="Port (default: PORT or 8000)."
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -82,14 +84,13 @@ def serve_command(app: App, router: str | None, secrets: tuple[str, ...], **opti
     from trove_webhooks.errors import ConfigurationError
     from trove_webhooks.stores import mask_url
 
-    settings = config.ReceiverSettings.from_env()
     changes = {k: v for k, v in options.items() if v is not None}
     if router:
         changes["router"] = router
     if secrets:
         changes["secrets"] = tuple(secrets)
-    settings = dataclasses.replace(settings, **changes)
     try:
+        settings = dataclasses.replace(config.ReceiverSettings.from_env(), **changes)
         settings.validate()
         if settings.router:
             config.load_router(settings.router)

@@ -52,6 +52,18 @@ def test_a_handler_module_that_does_not_import_is_reported_before_serving(trove_
     assert "cannot import handler module 'no_such_module'" in result.stderr
 
 
+def test_a_malformed_environment_variable_is_a_usage_error(trove_home: str) -> None:
+    result = serve("--secret", SECRET, env={"WORKERS": "two"})
+    assert result.exit_code == 2
+    assert "WORKERS must be a whole number" in result.stderr
+
+
+def test_a_misspelt_store_with_several_workers_is_refused_before_serving(trove_home: str) -> None:
+    result = serve("--workers", "2", "--store", "redsi://localhost:6379/0", "--secret", SECRET)
+    assert result.exit_code == 2
+    assert "Did you mean redis://" in result.stderr
+
+
 class ServeProcess(ReceiverProcess):
     """``trove webhooks serve`` itself, as the systemd unit and the Dockerfile run it."""
 
