@@ -17,7 +17,13 @@ from fastapi.responses import Response
 
 from trove_sdk import SIGNATURE_HEADER, Event, WebhookSignatureError, WebhookVerifier
 from trove_webhooks._asgi import read_capped
-from trove_webhooks.receiver import DEFAULT_MAX_BODY_BYTES, AsyncReceiver, Outcome
+from trove_webhooks.receiver import (
+    DEFAULT_MAX_BODY_BYTES,
+    AsyncReceiver,
+    Outcome,
+    secret_list,
+    size_refusal,
+)
 from trove_webhooks.routing import WebhookRouter
 from trove_webhooks.stores.base import AsyncIdempotencyStore
 
@@ -77,19 +83,26 @@ class VerifiedEvent:
         tolerance_seconds: int = 300,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
-        self.verifier = WebhookVerifier(secret, tolerance_seconds=tolerance_seconds)
+        self.verifier = WebhookVerifier(secret_list(secret), tolerance_seconds=tolerance_seconds)
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, request: Request) -> Event[Any]:
         body = await read_capped(request.receive, self.max_body_bytes)
         if body is None:
-            raise HTTPException(413, detail=f"body larger than {self.max_body_bytes} bytes")
+            raise HTTPException(413, detail=size_refusal(self.max_body_bytes).body["detail"])
         try:
             return self.verifier.verify(body, request.headers.get(SIGNATURE_HEADER)).event
         except WebhookSignatureError as exc:
             raise HTTPException(400, detail={"reason": exc.reason, "detail": exc.message}) from exc
 
 
-def verified_event(*, secret: str | Sequence[str], tolerance_seconds: int = 300) -> VerifiedEvent:
+def verified_event(
+    *,
+    secret: str | Sequence[str],
+    tolerance_seconds: int = 300,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> VerifiedEvent:
     """``Depends(verified_event(secret=...))`` in a custom endpoint's signature."""
-    return VerifiedEvent(secret=secret, tolerance_seconds=tolerance_seconds)
+    return VerifiedEvent(
+        secret=secret, tolerance_seconds=tolerance_seconds, max_body_bytes=max_body_bytes
+    )

@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, Response, request
 
 from trove_sdk import SIGNATURE_HEADER, WebhookSignatureError, WebhookVerifier
-from trove_webhooks.receiver import Outcome, Receiver
+from trove_webhooks.receiver import (
+    DEFAULT_MAX_BODY_BYTES,
+    Outcome,
+    Receiver,
+    secret_list,
+    size_refusal,
+)
 from trove_webhooks.routing import WebhookRouter
 from trove_webhooks.stores.base import IdempotencyStore
 from trove_webhooks.wsgi import read_wsgi_body
@@ -72,7 +78,10 @@ def init_app(
     store: str | IdempotencyStore | None = None,
     **options: Any,
 ) -> Receiver:
-    """Register the receiver on ``app`` at ``path``; closes the store when the app exits."""
+    """Register the receiver on ``app`` at ``path`` and return it.
+
+    Flask has no shutdown hook: call ``receiver.close()`` at exit to close its store.
+    """
     blueprint = create_blueprint(router, secret=secret, store=store, path=path, **options)
     app.register_blueprint(blueprint)
     receiver: Receiver = blueprint.receiver  # type: ignore[attr-defined]
@@ -81,22 +90,27 @@ def init_app(
 
 
 def verified_event(
-    *, secret: str | Sequence[str], tolerance_seconds: int = 300
+    *,
+    secret: str | Sequence[str],
+    tolerance_seconds: int = 300,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> Callable[[F], F]:
     """Decorate a view to receive the verified, typed event as its first argument.
 
-    A delivery that fails verification is answered ``400`` with the reason before the view
-    runs. This verifies only; deduplicate in the view (or use ``create_blueprint``).
+    A delivery that fails verification is answered ``400`` with the reason, one larger than
+    ``max_body_bytes`` ``413`` unread, before the view runs. This verifies only; deduplicate
+    in the view (or use ``create_blueprint``).
     """
-    verifier = WebhookVerifier(secret, tolerance_seconds=tolerance_seconds)
+    verifier = WebhookVerifier(secret_list(secret), tolerance_seconds=tolerance_seconds)
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            body = read_wsgi_body(request.environ, max_body_bytes)
+            if body is None:
+                return _response(size_refusal(max_body_bytes))
             try:
-                verified = verifier.verify(
-                    request.get_data(), request.headers.get(SIGNATURE_HEADER)
-                )
+                verified = verifier.verify(body, request.headers.get(SIGNATURE_HEADER))
             except WebhookSignatureError as exc:
                 return _response(
                     Outcome(

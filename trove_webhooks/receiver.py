@@ -49,6 +49,8 @@ __all__ = [
     "Outcome",
     "Receiver",
     "Step",
+    "secret_list",
+    "size_refusal",
 ]
 
 logger = logging.getLogger("trove_webhooks.receiver")
@@ -118,6 +120,28 @@ def _lower(headers: Mapping[str, str] | Sequence[tuple[str, str]]) -> dict[str, 
     return LowerHeaders((k.lower(), v) for k, v in items)
 
 
+def secret_list(secret: str | Sequence[str]) -> list[str]:
+    """The secrets to verify with: a list as given, or a string split at commas (how
+    ``TROVE_WEBHOOK_SECRET`` carries the new and the old one during a rotation)."""
+    if isinstance(secret, str):
+        secrets = [s.strip() for s in secret.split(",")]
+    else:  # None (an unset variable) or anything else that is not a list fails below
+        secrets = list(secret) if isinstance(secret, Sequence) else []
+    if not secrets or not all(isinstance(s, str) and s for s in secrets):
+        raise ConfigurationError(
+            "a webhook secret is required (the signing_secret shown when the webhook was "
+            "created); pass secret=... or set TROVE_WEBHOOK_SECRET"
+        )
+    return secrets
+
+
+def size_refusal(limit: int) -> Outcome:
+    """The ``413`` for a body larger than ``limit`` bytes."""
+    return Outcome(
+        413, {"status": "rejected", "reason": "size", "detail": f"body larger than {limit} bytes"}
+    )
+
+
 def _attempt(headers: Mapping[str, str]) -> int:
     raw = headers.get("x-trove-attempt", "")
     return int(raw) if raw.isdigit() and 0 < len(raw) < 6 else 1
@@ -150,19 +174,12 @@ class _ReceiverBase:
     ) -> None:
         if not isinstance(router, WebhookRouter):
             raise ConfigurationError(f"router must be a WebhookRouter, not {type(router).__name__}")
-        if isinstance(secret, str):
-            secret = [s.strip() for s in secret.split(",")] if "," in secret else [secret]
-        if not secret or not all(isinstance(s, str) and s for s in secret):
-            raise ConfigurationError(
-                "a webhook secret is required (the signing_secret shown when the webhook was "
-                "created); pass secret=... or set TROVE_WEBHOOK_SECRET"
-            )
         if max_body_bytes <= 0:
             raise ConfigurationError("max_body_bytes must be positive")
         if lease_seconds <= 0:
             raise ConfigurationError("lease_seconds must be positive")
         self.router = router
-        self.verifier = WebhookVerifier(list(secret), tolerance_seconds=tolerance_seconds)
+        self.verifier = WebhookVerifier(secret_list(secret), tolerance_seconds=tolerance_seconds)
         self.tolerance_seconds = tolerance_seconds
         self.max_body_bytes = max_body_bytes
         self.lease_seconds = lease_seconds
@@ -214,14 +231,7 @@ class _ReceiverBase:
     def too_large(self) -> Outcome:
         """The 413 an adapter sends when the body outgrew ``max_body_bytes`` while read."""
         self.metrics.rejected("size")
-        return Outcome(
-            413,
-            {
-                "status": "rejected",
-                "reason": "size",
-                "detail": f"body larger than {self.max_body_bytes} bytes",
-            },
-        )
+        return size_refusal(self.max_body_bytes)
 
     def _unavailable(self, exc: StoreUnavailableError, event: Any) -> Outcome:
         logger.warning("store unavailable for %s %s: %s", event.type, event.id, exc.message)

@@ -55,6 +55,25 @@ def test_the_dependency_yields_the_verified_typed_event() -> None:
     assert bad.json()["detail"]["reason"] == "mismatch"
 
 
+def test_the_dependency_takes_a_comma_separated_rotation_and_caps_the_body() -> None:
+    api = FastAPI()
+
+    @api.post("/custom")
+    async def custom(
+        event: Annotated[
+            Event[Any],
+            Depends(verified_event(secret=f"{SECRET},{OLD_SECRET}", max_body_bytes=1024)),
+        ],
+    ) -> dict[str, Any]:
+        return {"id": event.id}
+
+    old = signed_delivery("file.written", secret=OLD_SECRET)
+    big = signed_delivery("file.written", secret=SECRET, data={"path": "w/" + "a" * 2000})
+    with TestClient(api) as client:
+        assert post(client, old, "/custom").json() == {"id": old.event_id}
+        assert post(client, big, "/custom").status_code == 413
+
+
 def test_under_a_real_uvicorn_server(recorder: Recorder) -> None:
     with ServerThread(fastapi_app(recorder.router)) as server:
         delivery = signed_delivery("exec.completed", secret=SECRET)

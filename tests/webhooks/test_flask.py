@@ -83,6 +83,36 @@ def test_verified_event_hands_the_typed_event_to_a_custom_view() -> None:
     assert forged.status_code == 400
 
 
+def test_verified_event_refuses_an_oversized_body_before_the_view_runs() -> None:
+    app = Flask(__name__)
+    called: list[Any] = []
+
+    @app.post("/custom")
+    @verified_event(secret=SECRET, max_body_bytes=1024)
+    def custom(event: Any) -> dict[str, Any]:
+        called.append(event)
+        return {}
+
+    delivery = signed_delivery("file.written", secret=SECRET, data={"path": "w/" + "a" * 2000})
+    response = app.test_client().post("/custom", data=delivery.body, headers=delivery.headers)
+    assert response.status_code == 413
+    assert response.get_json()["reason"] == "size"
+    assert called == []
+
+
+def test_verified_event_takes_a_comma_separated_rotation_like_the_receiver() -> None:
+    app = Flask(__name__)
+
+    @app.post("/custom")
+    @verified_event(secret=f"{SECRET}, {OLD_SECRET}")
+    def custom(event: Any) -> dict[str, Any]:
+        return {"id": event.id}
+
+    delivery = signed_delivery("file.written", secret=OLD_SECRET)
+    response = app.test_client().post("/custom", data=delivery.body, headers=delivery.headers)
+    assert response.get_json() == {"id": delivery.event_id}
+
+
 @pytest.fixture
 def flask_server(recorder: Recorder, tmp_path: Any) -> Iterator[str]:
     app = flask_app(recorder.router, store=f"sqlite:///{tmp_path}/hooks.db")
