@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,6 +38,15 @@ def opened(url: str) -> Iterator[SqlInbox]:
         inbox = open_sync_inbox(url)
     except ConfigurationError as exc:
         raise CLIError(str(exc), exit_code=USAGE_ERROR) from None
+    if url.split("://", 1)[0].lower() == "sqlite":
+        # Opening a SQLite inbox creates its file: a misspelt path would show an empty
+        # inbox (and leave a stray file) instead of saying there is none.
+        from trove_webhooks.stores.sqlite import sqlite_path_from_url
+
+        path = sqlite_path_from_url(url)
+        if not Path(path).is_file():
+            inbox.close()
+            raise CLIError(f"no inbox at {path}: check --inbox", exit_code=USAGE_ERROR)
     try:
         yield inbox
     except StoreUnavailableError as exc:

@@ -145,3 +145,14 @@ def test_an_unknown_inbox_scheme_is_a_usage_error(trove_home: str) -> None:
     result = run("stats", "--inbox", "sqlit:///x.db")
     assert result.exit_code == 2
     assert "Did you mean sqlite://" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["stats"], ["list"], ["retry", "--dead"]])
+def test_a_sqlite_inbox_that_does_not_exist_is_refused_not_created(
+    command: list[str], tmp_path: Path, trove_home: str
+) -> None:
+    missing = tmp_path / "inbx.db"
+    result = run(*command, "--inbox", f"sqlite:///{missing}")
+    assert result.exit_code == 2
+    assert f"no inbox at {missing}" in result.stderr
+    assert not missing.exists()
