@@ -40,6 +40,7 @@ __all__ = [
     "open_file",
     "parse",
     "remove_tree",
+    "shown",
     "sorted_names",
     "walk",
 ]
@@ -78,44 +79,62 @@ class RelPath:
 
 
 def parse(
-    raw: Any, *, where: str = "path", listing: bool = False, max_bytes: int | None = MAX_PATH_BYTES
+    raw: Any, *, where: str = "path", listing: bool = False, archived: bool = False
 ) -> RelPath:
     """Check a client path. ``listing=True`` is the ``/v1/files*`` spelling, where
     ``workspace/x`` and ``x`` mean the same file; elsewhere paths are namespace-relative
-    (CONTRACT §2.1). ``max_bytes=None`` drops the length limit (a snapshot restores every
-    path it archived, however deep)."""
+    (CONTRACT §2.1).
+
+    ``archived=True`` checks a name a snapshot recorded instead: anything a command could
+    create is kept (control characters, backslashes, a leading ``~``, bytes that are not
+    UTF-8, any depth) — restoring must not drop files — and only what would leave
+    ``workspace/`` (absolute, ``..``) is refused.
+    """
     if not isinstance(raw, str):
         raise Unprocessable(f"{where} must be a string")
     if "\x00" in raw:
         raise Unprocessable(f"{where} contains a NUL byte")
-    if "\\" in raw:
-        raise Unprocessable(f"{where} contains a backslash; separate directories with '/'")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
-        raise Unprocessable(f"{where} contains a control character")
+    if not archived:
+        _check_spelling(raw, where)
     if raw.startswith("/"):
         raise Unprocessable(
             f"{where} {raw!r} is absolute; give a path inside workspace/ such as "
             "'workspace/notes.md'"
         )
-    if raw.startswith("~"):
-        raise Unprocessable(f"{where} {raw!r} starts with '~'; home directories are not expanded")
-    try:
-        encoded = raw.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Unprocessable(f"{where} is not valid Unicode") from None
-    if max_bytes is not None and len(encoded) > max_bytes:
-        raise Unprocessable(f"{where} is {len(encoded)} bytes long; the limit is {max_bytes}")
     parts = [p for p in raw.split("/") if p not in ("", ".")]
     for part in parts:
         if part == "..":
             raise Unprocessable(f"{where} {raw!r} contains '..'; paths cannot leave workspace/")
-        if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
+        if not archived and len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise Unprocessable(
                 f"{where} has a name longer than {MAX_SEGMENT_BYTES} bytes: {part[:40]!r}…"
             )
     if listing and parts and parts[0] == WORKSPACE:
         parts = parts[1:]
     return RelPath(tuple(parts))
+
+
+def _check_spelling(raw: str, where: str) -> None:
+    """What a client may not send, though a command could name a file so."""
+    if "\\" in raw:
+        raise Unprocessable(f"{where} contains a backslash; separate directories with '/'")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+        raise Unprocessable(f"{where} contains a control character")
+    if raw.startswith("~"):
+        raise Unprocessable(f"{where} {raw!r} starts with '~'; home directories are not expanded")
+    try:
+        encoded = raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Unprocessable(f"{where} is not valid Unicode") from None
+    if len(encoded) > MAX_PATH_BYTES:
+        raise Unprocessable(f"{where} is {len(encoded)} bytes long; the limit is {MAX_PATH_BYTES}")
+
+
+def shown(name: str) -> str:
+    """A name from the disk as the API shows it: bytes that are not UTF-8 (a command can
+    create such names; Python reads them as surrogate escapes) become U+FFFD, so JSON, the
+    event log and SQLite can carry it."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 @contextlib.contextmanager

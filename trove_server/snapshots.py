@@ -201,7 +201,7 @@ def restore(namespace: NamespaceDir, source: Path) -> int:
         with contextlib.closing(dirs):
             for member in tar:
                 try:
-                    path = parse(member.name, where="archive member", max_bytes=None)
+                    path = parse(member.name, where="archive member", archived=True)
                 except ApiError:
                     continue
                 if not path.parts:

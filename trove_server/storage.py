@@ -23,6 +23,7 @@ from trove_server.paths import (
     fs_errors,
     open_dir,
     remove_tree,
+    shown,
     sorted_names,
     walk,
 )
@@ -40,8 +41,8 @@ def entry_for(dir_fd: int, name: str, path: RelPath) -> dict[str, Any] | None:
         return None
     is_dir = stat.S_ISDIR(info.st_mode)
     return {
-        "name": name,
-        "path": path.display,
+        "name": shown(name),
+        "path": shown(path.display),
         "is_dir": is_dir,
         "size_bytes": None if is_dir else info.st_size,
         "modified_at": iso(info.st_mtime_ns // 1_000_000),

@@ -291,3 +291,27 @@ def test_a_snapshot_keeps_inside_links_and_drops_outside_ones(linked):
     listing = linked.exec_detailed("cd workspace && ls -A && readlink alias").stdout.split()
     assert "alias" in listing and "real/a.txt" in listing
     assert "root" not in listing and "pw" not in listing and "up" not in listing
+
+
+# --- names a command can make but a client cannot send --------------------------------------
+
+# Created by the shell: bytes that are not UTF-8, a newline, a backslash, a leading '~'.
+ODD_NAMES = "$'bad\\xffname' $'new\\nline' 'back\\slash' '~tilde'"
+
+
+def test_a_name_that_is_not_utf8_does_not_break_exec_or_listing(client, namespace):
+    made = client.exec_detailed("touch workspace/$'bad\\xffname'")
+    assert made.exit_code == 0
+    assert [e.name for e in client.list_dir()] == ["bad\ufffdname"]
+    assert [e.path for e in client.list_dir(recursive=True)] == ["workspace/bad\ufffdname"]
+    (event,) = client.list_events(namespace=namespace, types="file.written").events
+    assert event.data.path == "workspace/bad\ufffdname"
+
+
+def test_a_snapshot_restores_every_name_a_command_made(client):
+    assert client.exec_detailed(f"cd workspace && touch {ODD_NAMES}").exit_code == 0
+    snap = client.create_snapshot("odd names")
+    client.exec_detailed("rm -rf workspace/* workspace/.[!.]*")
+    assert client.restore_snapshot(snap.snapshot_id) == 4
+    check = client.exec_detailed(f"cd workspace && ls -d -- {ODD_NAMES} >/dev/null && echo all")
+    assert check.stdout == "all\n", check.stderr

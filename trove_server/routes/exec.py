@@ -16,7 +16,7 @@ from trove_server.changes import FileState, diff, scan
 from trove_server.errors import Unavailable, Unprocessable, error_response
 from trove_server.eventlog import NewEvent
 from trove_server.execution import CommandResult, decode_output
-from trove_server.paths import WORKSPACE
+from trove_server.paths import WORKSPACE, shown
 from trove_server.routing import Access, Ctx, Operation, api, json_response
 from trove_server.schemas import obj
 from trove_server.validation import read_object
@@ -116,14 +116,16 @@ def _announce(
             events.append(
                 NewEvent(
                     "file.written",
-                    {"path": f"{WORKSPACE}/{rel}", "size_bytes": size, "source": "exec"},
+                    {"path": shown(f"{WORKSPACE}/{rel}"), "size_bytes": size, "source": "exec"},
                     ctx.namespace,
                 )
             )
         for rel in changes.deleted:
             events.append(
                 NewEvent(
-                    "file.deleted", {"path": f"{WORKSPACE}/{rel}", "source": "exec"}, ctx.namespace
+                    "file.deleted",
+                    {"path": shown(f"{WORKSPACE}/{rel}"), "source": "exec"},
+                    ctx.namespace,
                 )
             )
     events.append(NewEvent("exec.completed", completed, ctx.namespace))
