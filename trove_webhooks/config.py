@@ -5,7 +5,7 @@
 ``TROVE_WEBHOOKS_ROUTER``  ``module:attribute`` of a ``WebhookRouter`` (default: log events)
 ``TROVE_WEBHOOKS_STORE``   idempotency store URL (default ``memory://``)
 ``TROVE_WEBHOOKS_INBOX``   inbox URL: queued mode
-``TROVE_WEBHOOKS_PATH``    where deliveries are POSTed (default ``/``)
+``TROVE_WEBHOOKS_PATH``    where deliveries are POSTed (default ``/trove/events``)
 ``TROVE_WEBHOOKS_LEASE``   seconds a claim guards a running handler (default 60)
 ``HOST`` / ``PORT``        listen address (default 127.0.0.1:8000)
 ``WORKERS``                server processes (default 1; more needs a shared store)
@@ -39,6 +39,9 @@ ENV_PATH = "TROVE_WEBHOOKS_PATH"
 ENV_TOLERANCE = "TROVE_WEBHOOKS_TOLERANCE"
 ENV_LEASE = "TROVE_WEBHOOKS_LEASE"
 SHUTDOWN_GRACE_SECONDS = 30
+# Where `trove webhooks listen` and `trigger` deliver by default (CONTRACT §5.4), so the three
+# commands work together without flags; the adapters' own default path is the same.
+DEFAULT_PATH = "/trove/events"
 
 
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -57,7 +60,7 @@ class ReceiverSettings:
     router: str | None = None
     store: str | None = None
     inbox: str | None = None
-    path: str = "/"
+    path: str = DEFAULT_PATH
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -75,7 +78,7 @@ class ReceiverSettings:
             router=env.get(ENV_ROUTER) or None,
             store=env.get(ENV_STORE) or None,
             inbox=env.get(ENV_INBOX) or None,
-            path=env.get(ENV_PATH) or "/",
+            path=env.get(ENV_PATH) or DEFAULT_PATH,
             host=env.get("HOST") or "127.0.0.1",
             port=_int(env, "PORT", 8000),
             workers=_int(env, "WORKERS", 1),

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.webhooks.conftest import SECRET, free_port
+from trove_webhooks.config import DEFAULT_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,6 +84,11 @@ class ReceiverProcess(Process):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def deliveries(self) -> str:
+        """Where deliveries go: the receiver's default path."""
+        return self.url + DEFAULT_PATH
 
     def start(self) -> ReceiverProcess:
         super().start()

@@ -27,6 +27,7 @@ import yaml
 from tests.webhooks.conftest import SECRET, free_port
 from tests.webhooks.process_hooks import read_log
 from tests.webhooks.processes import ROOT, Process, base_env
+from trove_webhooks.config import DEFAULT_PATH
 from trove_webhooks.testing import signed_delivery
 
 DEPLOY = ROOT / "deploy"
@@ -103,7 +104,9 @@ def test_the_container_command_serves_and_its_healthcheck_passes(tmp_path: Path)
         assert check.returncode == 0
         delivery = signed_delivery("file.written", secret=SECRET)
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/", content=delivery.body, headers=delivery.headers
+            f"http://127.0.0.1:{port}{DEFAULT_PATH}",
+            content=delivery.body,
+            headers=delivery.headers,
         )
         assert answer.json()["status"] == "processed"
         assert receiver.proc is not None
@@ -175,7 +178,7 @@ def test_compose_runs_two_receiver_replicas_sharing_redis(tmp_path: Path, redis_
             answers = list(
                 pool.map(
                     lambda j: httpx.post(
-                        f"http://127.0.0.1:{j[0].port}/",
+                        f"http://127.0.0.1:{j[0].port}{DEFAULT_PATH}",
                         content=j[1].body,
                         headers=j[1].headers,
                         timeout=30,
@@ -244,7 +247,9 @@ def test_the_kubernetes_container_serves_and_answers_its_probes(
         assert pod.wait_http(probe).status_code == 200
         delivery = signed_delivery(secret=SECRET)
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/", content=delivery.body, headers=delivery.headers
+            f"http://127.0.0.1:{port}{DEFAULT_PATH}",
+            content=delivery.body,
+            headers=delivery.headers,
         )
     finally:
         pod.stop()
@@ -281,7 +286,9 @@ def test_the_systemd_exec_start_serves_two_processes_and_stops_on_its_kill_signa
         assert receiver.wait_http("/healthz").status_code == 200
         delivery = signed_delivery(secret=SECRET)
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/", content=delivery.body, headers=delivery.headers
+            f"http://127.0.0.1:{port}{DEFAULT_PATH}",
+            content=delivery.body,
+            headers=delivery.headers,
         )
         assert answer.json()["status"] == "processed"
         assert receiver.proc is not None

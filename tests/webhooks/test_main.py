@@ -30,8 +30,8 @@ def test_without_a_handler_module_each_verified_event_is_a_json_line(tmp_path: P
     receiver = ReceiverProcess(base_env(), tmp_path / "out.log").start()
     try:
         delivery = signed_delivery("snapshot.created", secret=SECRET)
-        assert send(receiver.url, delivery).json()["status"] == "processed"
-        forged = send(receiver.url, signed_delivery(secret="trove-whsec-wrong"))
+        assert send(receiver.deliveries, delivery).json()["status"] == "processed"
+        forged = send(receiver.deliveries, signed_delivery(secret="trove-whsec-wrong"))
         assert forged.status_code == 400
     finally:
         assert receiver.terminate() in CLEAN_EXIT
@@ -43,7 +43,7 @@ def test_without_a_handler_module_each_verified_event_is_a_json_line(tmp_path: P
 
 def test_log_format_json_makes_every_log_line_json(tmp_path: Path) -> None:
     receiver = ReceiverProcess(base_env(LOG_FORMAT="json"), tmp_path / "out.log").start()
-    send(receiver.url, signed_delivery(secret="trove-whsec-wrong"))
+    send(receiver.deliveries, signed_delivery(secret="trove-whsec-wrong"))
     receiver.terminate()
     logs = [line for line in receiver.output.splitlines() if line.strip()]
     assert logs and all(json.loads(line) for line in logs)
@@ -56,7 +56,7 @@ def test_shutdown_waits_for_the_handler_in_flight(tmp_path: Path) -> None:
     receiver = ReceiverProcess(env, tmp_path / "out.log", "tests.webhooks.process_hooks").start()
     delivery = signed_delivery("file.written", secret=SECRET, data={"path": "workspace/slow.txt"})
     with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(send, receiver.url, delivery)
+        pending = pool.submit(send, receiver.deliveries, delivery)
         while not read_log(str(log)):
             time.sleep(0.02)
         started = time.monotonic()

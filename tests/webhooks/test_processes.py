@@ -70,7 +70,7 @@ def test_duplicates_sent_to_different_processes_run_each_handler_once(
         signed_delivery("file.written" if i % 2 else "exec.completed", secret=SECRET)
         for i in range(30)
     ]
-    jobs = [(receivers[n % 2].url, d) for d in deliveries for n in range(4)]
+    jobs = [(receivers[n % 2].deliveries, d) for d in deliveries for n in range(4)]
     with httpx.Client(timeout=30) as client, ThreadPoolExecutor(12) as pool:
         answers = pool.map(
             lambda j: client.post(j[0], content=j[1].body, headers=j[1].headers), jobs
@@ -93,7 +93,7 @@ def test_after_a_kill_mid_handler_the_redelivery_is_processed_once_the_lease_end
         "file.written", secret=SECRET, data={"path": f"workspace/slow-{uuid.uuid4().hex}"}
     )
     with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(send, first.url, slow)
+        pending = pool.submit(send, first.deliveries, slow)
         deadline = time.monotonic() + 20
         while not any(phase == "start" for _, _, phase in read_log(log)):
             assert time.monotonic() < deadline, first.output
@@ -102,11 +102,11 @@ def test_after_a_kill_mid_handler_the_redelivery_is_processed_once_the_lease_end
         with pytest.raises(httpx.HTTPError):
             pending.result()
     # The dead process's lease still holds: the sender is told to come back later.
-    busy = send(second.url, slow.with_headers(X_Trove_Attempt="2"))
+    busy = send(second.deliveries, slow.with_headers(X_Trove_Attempt="2"))
     assert busy.status_code == 409
     assert 1 <= int(busy.headers["retry-after"]) <= 2
     time.sleep(2.2)
-    retried = send(second.url, slow.with_headers(X_Trove_Attempt="3"))
+    retried = send(second.deliveries, slow.with_headers(X_Trove_Attempt="3"))
     assert retried.json()["status"] == "processed", retried.text
     phases = [(pid, phase) for event_id, pid, phase in read_log(log) if event_id == slow.event_id]
     assert [phase for _, phase in phases] == ["start", "start", "done"]

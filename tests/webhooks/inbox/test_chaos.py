@@ -66,7 +66,7 @@ class Cluster:
 
     @property
     def urls(self) -> list[str]:
-        return [r.url for r in self.receivers]
+        return [r.deliveries for r in self.receivers]
 
     def kill_and_restart(self, victim: int) -> None:
         kind, i = ("receiver", victim // 2 % 2) if victim % 2 == 0 else ("worker", victim // 2 % 2)

@@ -62,7 +62,9 @@ def test_three_receivers_and_three_workers_share_the_load(
             answers = list(
                 pool.map(
                     lambda job: client.post(
-                        receivers[job[0] % 3].url, content=job[1].body, headers=job[1].headers
+                        receivers[job[0] % 3].deliveries,
+                        content=job[1].body,
+                        headers=job[1].headers,
                     ),
                     enumerate(deliveries),
                 )

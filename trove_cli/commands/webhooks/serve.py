@@ -61,7 +61,12 @@ def receiver_kit() -> Any:
     default=None,
     help="Queued mode: worker tasks per process (0: use `trove webhooks worker`).",
 )
-@click.option("--path", default=None, help="Where deliveries are POSTed (default /).")
+@click.option(
+    "--path",
+    default=None,
+    help="Where deliveries are POSTed (default /trove/events, where `listen` and `trigger` "
+    "deliver).",
+)
 @click.option(
     "--lease",
     "lease_seconds",

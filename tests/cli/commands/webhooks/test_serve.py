@@ -31,6 +31,15 @@ def test_help_describes_the_command() -> None:
     assert "MODULE:ROUTER" in result.stdout and "--store" in result.stdout
 
 
+def test_by_default_it_receives_where_listen_and_trigger_deliver() -> None:
+    """`serve`, `listen` and `trigger` work together without a flag."""
+    from trove_cli.forwarding import DEFAULT_TARGET
+    from trove_webhooks.config import ReceiverSettings
+
+    defaults = ReceiverSettings.from_env({})
+    assert f"http://localhost:{defaults.port}{defaults.path}" == DEFAULT_TARGET
+
+
 def test_several_workers_on_the_memory_store_is_a_usage_error_naming_a_shared_store(
     trove_home: str,
 ) -> None:
@@ -90,7 +99,7 @@ def test_two_worker_processes_on_sqlite_run_each_handler_once(tmp_path: Path) ->
             answers = list(
                 pool.map(
                     lambda d: httpx.post(
-                        receiver.url, content=d.body, headers=d.headers, timeout=30
+                        receiver.deliveries, content=d.body, headers=d.headers, timeout=30
                     ),
                     jobs,
                 )
@@ -118,7 +127,7 @@ def test_queued_mode_answers_202_and_in_process_workers_run_the_handlers(tmp_pat
     deliveries = [signed_delivery("exec.completed", secret=SECRET) for _ in range(5)]
     try:
         answers = [
-            httpx.post(receiver.url, content=d.body, headers=d.headers, timeout=30)
+            httpx.post(receiver.deliveries, content=d.body, headers=d.headers, timeout=30)
             for d in deliveries
         ]
         deadline = time.monotonic() + 20
