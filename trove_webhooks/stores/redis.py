@@ -190,7 +190,10 @@ class AsyncRedisStore(_RedisBase):
 
     async def _send_batch(self, commands: list[bytes]) -> list[Any]:
         pool = self._redis.connection_pool
-        conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+        except TypeError:  # redis-py before 5.3 wants a command name it never uses
+            conn = await pool.get_connection("EVAL")  # type: ignore[no-untyped-call]
         try:
             await conn.send_packed_command(b"".join(commands))
             replies: list[Any] = []
