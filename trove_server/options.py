@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -148,6 +149,12 @@ def settings_from_options(params: dict[str, Any], *, data_dir_kind: str = "serve
             raise click.UsageError(f"--config {config_file}: {exc}") from None
         if not isinstance(loaded, dict):
             raise click.UsageError(f"--config {config_file}: expected a JSON object")
+        unknown = sorted(set(loaded) - {f.name for f in fields(Settings)})
+        if unknown:
+            raise click.UsageError(
+                f"--config {config_file}: unknown setting(s) {', '.join(unknown)} "
+                "(see trove_server.settings.Settings)"
+            )
         values.update(loaded)
     for name in (
         "host",
@@ -176,9 +183,14 @@ def settings_from_options(params: dict[str, Any], *, data_dir_kind: str = "serve
     values["data_dir"] = (
         params.get("data_dir") or values.get("data_dir") or default_data_dir(data_dir_kind)
     )
-    if "exec_timeout" in values and values["exec_timeout"] > values.get("exec_timeout_max", 600):
-        values["exec_timeout_max"] = values["exec_timeout"]
+    timeout, limit = values.get("exec_timeout"), values.get("exec_timeout_max", 600)
+    if _is_number(timeout) and _is_number(limit) and timeout > limit:
+        values["exec_timeout_max"] = timeout  # (wrong types are Settings' to report)
     try:
         return Settings(**values)
     except (SettingsError, TypeError) as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -25,6 +25,15 @@ DEFAULT_PORT = 8787
 # CONTRACT X3: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h.
 DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600, 10800, 21600)
 
+# Field annotations (strings, under postponed evaluation) → what a value may be. A --config
+# file is JSON, so a wrong type would otherwise reach, say, the prelude's `ulimit -u many`.
+_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "int": ((int,), "a whole number"),
+    "float": ((int, float), "a number"),
+    "bool": ((bool,), "true or false"),
+    "str": ((str,), "a string"),
+    "str | None": ((str, type(None)), "a string or null"),
+}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
@@ -111,8 +120,8 @@ class Settings:
     log_level: str = "info"
 
     def __post_init__(self) -> None:
+        self._check_types()
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
-        object.__setattr__(self, "retry_schedule", tuple(float(d) for d in self.retry_schedule))
         if self.sandbox not in ("auto", "bwrap", "none"):
             raise SettingsError(f"sandbox must be auto, bwrap or none, not {self.sandbox!r}")
         if self.exec_network not in ("host", "none"):
@@ -143,6 +152,25 @@ class Settings:
                 raise SettingsError(f"{name} must be positive")
         if self.public_url is not None:
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+
+    def _check_types(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = _KINDS.get(str(f.type))
+            if kind is not None:
+                allowed, words = kind
+                if not isinstance(value, allowed) or (
+                    isinstance(value, bool) and bool not in allowed
+                ):
+                    raise SettingsError(f"{f.name} must be {words}, not {value!r}")
+        if not isinstance(self.data_dir, (str, Path)):
+            raise SettingsError(f"data_dir must be a path, not {self.data_dir!r}")
+        schedule = self.retry_schedule
+        if not isinstance(schedule, (list, tuple)) or not all(
+            isinstance(d, (int, float)) and not isinstance(d, bool) for d in schedule
+        ):
+            raise SettingsError(f"retry_schedule must be a list of seconds, not {schedule!r}")
+        object.__setattr__(self, "retry_schedule", tuple(float(d) for d in schedule))
 
     @property
     def require_bwrap(self) -> bool:

@@ -127,6 +127,26 @@ def test_bad_options_are_usage_errors(tmp_path, trove_home, option, complaint):
     assert complaint in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("config", "complaint"),
+    [
+        ({"exec_processes": "many"}, "exec_processes must be a whole number"),
+        ({"exec_timout": 5}, "unknown setting(s) exec_timout"),
+        ([1, 2], "expected a JSON object"),
+    ],
+)
+def test_a_bad_config_file_is_a_usage_error(tmp_path, trove_home, config, complaint):
+    config_file = tmp_path / "settings.json"
+    config_file.write_text(json.dumps(config))
+    result = subprocess.run(
+        [sys.executable, "-m", "trove_server", "--data-dir", str(tmp_path / "data"),
+         "--port", "0", "--config", str(config_file)],
+        env=_env(trove_home), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert complaint in result.stderr
+
+
 def test_environment_variables_set_the_options(tmp_path, trove_home):
     env = _env(trove_home, TROVE_SERVER_PORT="0", TROVE_SERVER_DATA_DIR=str(tmp_path / "d"),
                TROVE_SERVER_EXEC_TIMEOUT="-1")  # fmt: skip

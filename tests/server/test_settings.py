@@ -52,6 +52,27 @@ def test_impossible_settings_are_refused(tmp_path, changes):
         Settings(tmp_path, **changes)
 
 
+@pytest.mark.parametrize(
+    ("changes", "complaint"),
+    [
+        ({"exec_processes": "many"}, "exec_processes must be a whole number, not 'many'"),
+        ({"exec_processes": 2.5}, "exec_processes must be a whole number"),
+        ({"port": True}, "port must be a whole number"),
+        ({"exec_timeout": "30"}, "exec_timeout must be a number"),
+        ({"allow_signup": "yes"}, "allow_signup must be true or false"),
+        ({"public_url": 5}, "public_url must be a string or null"),
+        ({"retry_schedule": ["5s"]}, "retry_schedule must be a list of seconds"),
+        ({"data_dir": 7}, "data_dir must be a path"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_refused_by_name(tmp_path, changes, complaint):
+    """A --config file is JSON: its values arrive with whatever type the file gave them."""
+    values = {"data_dir": tmp_path, **changes}
+    with pytest.raises(SettingsError) as info:
+        Settings(**values)
+    assert complaint in str(info.value)
+
+
 def test_unknown_setting_names_are_refused(tmp_path):
     with pytest.raises(SettingsError, match="exec_timout"):
         Settings(tmp_path).with_changes(exec_timout=3)
