@@ -147,6 +147,18 @@ class Settings:
             "max_upload_bytes",
             "max_download_bytes",
             "preview_bytes",
+            "max_json_bytes",
+            "exec_memory_mb",
+            "exec_file_size_mb",
+            "exec_processes",
+            "exec_tmp_mb",
+            "listing_max_entries",
+            "listing_max_depth",
+            "snapshot_list_max",
+            "label_max_chars",
+            "device_code_ttl",
+            "snapshot_retention_days",
+            "event_retention_days",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")

@@ -45,6 +45,10 @@ def test_defaults_follow_the_contract(tmp_path):
         {"retry_schedule": (-1,)},
         {"port": 70000},
         {"sse_keepalive": 0},
+        {"exec_processes": 0},
+        {"exec_memory_mb": -1},
+        {"listing_max_entries": 0},
+        {"snapshot_retention_days": 0},
     ],
 )
 def test_impossible_settings_are_refused(tmp_path, changes):
