@@ -19,7 +19,7 @@ import traceback
 from datetime import datetime, timezone
 from typing import Any
 
-from trove_sdk import parse_event
+from trove_sdk import EventParseError, parse_event
 from trove_webhooks.context import DeliveryContext
 from trove_webhooks.dispatch import adispatch
 from trove_webhooks.errors import StoreUnavailableError
@@ -147,7 +147,16 @@ class WorkerPool:
         """Run the handlers for one claimed entry and record the result."""
         assert entry.body is not None and entry.lease_token is not None
         headers = dict(entry.headers or {})
-        event = parse_event(json.loads(entry.body))  # verified when it was enqueued
+        try:
+            event = parse_event(json.loads(entry.body))  # verified when it was enqueued
+        except (ValueError, EventParseError) as exc:
+            # Stored by a receiver whose catalogue differs from this worker's (a rolling
+            # upgrade): a failure like any other, retried and in the end dead-lettered, not
+            # an entry re-claimed after every lease for ever.
+            unparsable = f"the stored event does not parse here: {exc}"
+            logger.error("inbox entry %s: %s", entry.event_id, unparsable)
+            await self._record_failure(entry, entry.event_type, unparsable)
+            return
         context = DeliveryContext(
             event_id=entry.event_id,
             attempt=entry.attempts,
@@ -174,6 +183,10 @@ class WorkerPool:
             await self._record(self.inbox.complete, entry.event_id, entry.lease_token)
             self.metrics.inbox_outcome("done", event.type)
             return
+        await self._record_failure(entry, event.type, error)
+
+    async def _record_failure(self, entry: InboxEntry, event_type: str, error: str) -> None:
+        """Back to pending after a backoff, or dead once ``max_attempts`` runs have failed."""
         retry_in: float | None = None
         if entry.attempts < self.max_attempts:
             retry_in = backoff_seconds(entry.attempts, *self.backoff)
@@ -181,7 +194,7 @@ class WorkerPool:
         await self._record(
             self.inbox.fail, entry.event_id, entry.lease_token, error, retry_in=retry_in
         )
-        self.metrics.inbox_outcome(outcome, event.type)
+        self.metrics.inbox_outcome(outcome, event_type)
 
     async def _record(self, method: Any, *args: Any, **kwargs: Any) -> None:
         """Write the result, retrying through a short outage; give up to the lease after that."""

@@ -141,6 +141,24 @@ async def test_slow_sync_handlers_filling_the_thread_pool_never_hold_up_the_inbo
         await pool.stop()
 
 
+async def test_an_entry_this_worker_cannot_parse_is_retried_then_dead_lettered(
+    inbox: AsyncInbox,
+) -> None:
+    """As after a rolling upgrade where the receiver's catalogue differs from the worker's:
+    the entry must end dead with the reason, not be claimed again after every lease."""
+    delivery = signed_delivery("file.written", secret=SECRET)
+    verified = WebhookVerifier(SECRET).verify(delivery.body, delivery.headers["X-Trove-Signature"])
+    # The row as such a receiver stored it: the data does not fit this SDK's FileWritten.
+    stored = delivery.body.replace(b'"path":', b'"path":{"nested":1},"was":')
+    await inbox.enqueue(verified, stored, {}, received_at=time.time())
+    router = WebhookRouter()
+    router.on_any(lambda event: None)
+    await drain(inbox, router, lambda s: s["dead"] == 1, max_attempts=2, lease_seconds=60)
+    entry = inbox.sync.get(delivery.event_id)
+    assert entry is not None and entry.attempts == 2
+    assert "does not parse here" in (entry.last_error or "")
+
+
 async def test_stop_waits_for_the_handler_in_hand(inbox: AsyncInbox) -> None:
     router = WebhookRouter()
     finished: list[str] = []
