@@ -22,9 +22,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from trove_sdk import sign_webhook
+from trove_sdk import __version__, sign_webhook
 from trove_sdk._retry import parse_retry_after
-from trove_sdk._version import __version__
 from trove_server import eventtypes
 from trove_server.clock import iso, now_ms
 from trove_server.db import Database

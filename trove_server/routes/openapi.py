@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from trove_sdk._version import __version__
+from trove_sdk import __version__
 from trove_server.openapi import build_document
 from trove_server.routes.device import public_base
 from trove_server.routing import Access, Operation, api, json_response
