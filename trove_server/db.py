@@ -129,6 +129,10 @@ MIGRATIONS: tuple[str, ...] = (
         expires_ms    INTEGER NOT NULL
     );
     """,
+    # 2: a session opened with an admin key remembers it, and ends when the key is revoked.
+    """
+    ALTER TABLE sessions ADD COLUMN key_id TEXT;
+    """,
 )
 
 

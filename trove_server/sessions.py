@@ -1,9 +1,10 @@
 """Browser sessions of a workspace owner (dashboard, device-login approval).
 
 A session starts from a one-time dashboard link (printed by ``trove dev`` / ``--bootstrap``)
-or from an admin key pasted into the sign-in form. The cookie is ``HttpOnly``,
-``SameSite=Strict``; only its digest is stored. Forms carry a CSRF token derived from the
-cookie, which a page on another origin can neither read nor compute.
+or from an admin key pasted into the sign-in form; such a session lasts only as long as the key
+(revoking a leaked key also ends the sessions it opened, which could approve logins). The
+cookie is ``HttpOnly``, ``SameSite=Strict``; only its digest is stored. Forms carry a CSRF
+token derived from the cookie, which a page on another origin can neither read nor compute.
 """
 
 from __future__ import annotations
@@ -45,14 +46,22 @@ def consume_link(db: Database, token: str) -> str | None:
     return None if row is None else str(row["workspace_id"])
 
 
-def start_session(db: Database, workspace_id: str, response: Response, *, secure: bool) -> None:
+def start_session(
+    db: Database,
+    workspace_id: str,
+    response: Response,
+    *,
+    secure: bool,
+    key_id: str | None = None,
+) -> None:
+    """A session cookie; ``key_id``: the admin key it was opened with (None: a link)."""
     token = new_session_token()
     now = now_ms()
     with db.transaction() as conn:
         conn.execute(
-            "INSERT INTO sessions (digest, workspace_id, kind, created_ms, expires_ms) "
-            "VALUES (?, ?, 'session', ?, ?)",
-            (secret_digest(token), workspace_id, now, now + SESSION_TTL_MS),
+            "INSERT INTO sessions (digest, workspace_id, kind, created_ms, expires_ms, key_id) "
+            "VALUES (?, ?, 'session', ?, ?, ?)",
+            (secret_digest(token), workspace_id, now, now + SESSION_TTL_MS, key_id),
         )
     response.set_cookie(
         COOKIE,
@@ -71,8 +80,10 @@ def session_workspace(db: Database, request: Request) -> str | None:
         return None
     digest = secret_digest(token)
     row = db.one(
-        "SELECT workspace_id, digest FROM sessions WHERE digest = ? AND kind = 'session' "
-        "AND expires_ms > ?",
+        "SELECT s.workspace_id, s.digest FROM sessions s "
+        "LEFT JOIN api_keys k ON k.id = s.key_id "
+        "WHERE s.digest = ? AND s.kind = 'session' AND s.expires_ms > ? "
+        "AND (s.key_id IS NULL OR (k.id IS NOT NULL AND k.revoked_ms IS NULL))",
         (digest, now_ms()),
     )
     if row is None or not same_digest(row["digest"], digest):

@@ -72,7 +72,13 @@ async def login(request: Request) -> Response:
     if not principal.is_admin:
         return pages.login_page(target, "Sign in with an admin key, not a workspace key.", 403)
     response = RedirectResponse(target, 303)
-    sessions.start_session(server.db, principal.workspace_id, response, secure=_secure(request))
+    sessions.start_session(
+        server.db,
+        principal.workspace_id,
+        response,
+        secure=_secure(request),
+        key_id=principal.key_id,
+    )
     return response
 
 
