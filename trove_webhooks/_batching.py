@@ -29,9 +29,15 @@ class LoopBatcher(Generic[Item]):
     def __init__(self, send: Callable[[list[Item]], Awaitable[Sequence[Any]]]) -> None:
         self._send = send
         self._pending: list[tuple[Item, asyncio.Future[Any]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def submit(self, item: Item) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None and not self._loop.is_running():
+                # Left pending by a loop that has stopped: its flush will never run.
+                self._pending = []
+            self._loop = loop
         future: asyncio.Future[Any] = loop.create_future()
         if not self._pending:
             loop.call_soon(self._flush)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import warnings
 
 import pytest
 from flask import Flask
@@ -39,6 +41,20 @@ def test_data_overrides_the_sample_and_payload_replaces_the_envelope() -> None:
 def test_post_delivery_works_for_an_asgi_app(recorder: Recorder) -> None:
     app = create_app(recorder.router, secret=SECRET)
     assert post_delivery(app, signed_delivery(secret=SECRET)).json()["status"] == "processed"
+
+
+def test_post_delivery_can_be_called_again_on_an_app_with_a_shared_store(
+    recorder: Recorder, store_url: str
+) -> None:
+    """Each call runs the app on a fresh event loop; the store follows it there."""
+    app = create_app(recorder.router, secret=SECRET, store=store_url)
+    with warnings.catch_warnings():
+        # Each call's loop ends with the store's connections open; collect them here.
+        warnings.simplefilter("ignore", ResourceWarning)
+        answers = [post_delivery(app, signed_delivery(secret=SECRET)) for _ in range(3)]
+        del app
+        gc.collect()
+    assert [a.json()["status"] for a in answers] == ["processed"] * 3
 
 
 def test_post_delivery_works_for_a_wsgi_app(recorder: Recorder) -> None:

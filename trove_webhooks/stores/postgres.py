@@ -13,6 +13,7 @@ fresh one, so a restart costs at most the requests made while it is down (they g
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -224,6 +225,7 @@ class AsyncPostgresStore(_PostgresBase):
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
         self._pool: Any = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._ready = False
 
     @classmethod
@@ -232,11 +234,14 @@ class AsyncPostgresStore(_PostgresBase):
         return cls(rest, **kwargs)
 
     async def _get_pool(self) -> Any:
-        # The async pool must be created inside the running loop that will use it.
-        if self._pool is None:
+        # The async pool belongs to the loop it was opened in: a new loop (tests that each
+        # run their own, around one app) gets a new pool rather than one bound to a closed loop.
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._pool_loop is not loop:
             self._pool = psycopg_pool.AsyncConnectionPool(
                 self.url, **pool_kwargs(self.max_connections, self.timeout)
             )
+            self._pool_loop = loop
             await self._pool.open(wait=False)
         return self._pool
 
@@ -296,5 +301,6 @@ class AsyncPostgresStore(_PostgresBase):
 
     async def aclose(self) -> None:
         pool, self._pool = self._pool, None  # a later call opens a new pool
-        if pool is not None:
+        # A pool opened by another, finished loop cannot be closed from this one.
+        if pool is not None and self._pool_loop is asyncio.get_running_loop():
             await pool.close()

@@ -9,6 +9,7 @@ while Redis is down every call raises ``StoreUnavailableError``.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from trove_webhooks._batching import LoopBatcher
@@ -173,6 +174,7 @@ class AsyncRedisStore(_RedisBase):
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
         self._redis = redis.asyncio.Redis.from_url(url, **self.client_options)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._batcher: LoopBatcher[bytes] = LoopBatcher(self._send_batch)
         self._prefix_bytes = self.prefix.encode()
         self._claim_head = _head(b"EVAL", CLAIM_LUA.encode(), b"1", total=6)
@@ -188,12 +190,23 @@ class AsyncRedisStore(_RedisBase):
     def _key_arg(self, event_id: str) -> bytes:
         return _arg(self._prefix_bytes + event_id.encode())
 
+    def _client(self) -> Any:
+        """The client for the running loop. Its connections belong to the loop that opened
+        them: a store used from a new loop (tests that each run their own, around one app)
+        starts a fresh client there instead of failing on a closed loop."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None:
+                self._redis = redis.asyncio.Redis.from_url(self.url, **self.client_options)
+            self._loop = loop
+        return self._redis
+
     async def _send_batch(self, commands: list[bytes]) -> list[Any]:
-        pool = self._redis.connection_pool
+        pool = self._client().connection_pool
         try:
-            conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+            conn = await pool.get_connection()
         except TypeError:  # redis-py before 5.3 wants a command name it never uses
-            conn = await pool.get_connection("EVAL")  # type: ignore[no-untyped-call]
+            conn = await pool.get_connection("EVAL")
         try:
             await conn.send_packed_command(b"".join(commands))
             replies: list[Any] = []
@@ -236,9 +249,11 @@ class AsyncRedisStore(_RedisBase):
 
     async def ping(self) -> None:
         try:
-            await self._redis.ping()
+            await self._client().ping()
         except RedisError as exc:
             raise self._unavailable(exc) from exc
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        if self._loop in (None, asyncio.get_running_loop()):
+            await self._redis.aclose()
+        # else: its connections belong to a finished loop and cannot be closed from this one

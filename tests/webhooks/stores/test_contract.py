@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -171,3 +173,19 @@ async def test_a_claim_takes_little_time(make_store: Any) -> None:
     for _ in range(20):
         await store.claim(new_id())
     assert time.perf_counter() - started < 10
+
+
+def test_the_async_store_serves_every_event_loop_that_uses_it(store_url: str) -> None:
+    """Tests that each run their own loop (pytest-asyncio's default, or a TestClient per
+    request) share one app and so one store: the second loop must not meet the first's
+    connections, bound to a loop that has finished."""
+    store = open_store(store_url)
+    with warnings.catch_warnings():
+        # The first loop ends with the store's connections open, as such tests leave them.
+        warnings.simplefilter("ignore", ResourceWarning)
+        first = asyncio.run(store.claim(new_id(), lease_seconds=30))
+        second = asyncio.run(store.claim(new_id(), lease_seconds=30))
+        asyncio.run(store.aclose())
+        del store
+        gc.collect()
+    assert (first.status, second.status) == (ClaimStatus.ACQUIRED, ClaimStatus.ACQUIRED)
