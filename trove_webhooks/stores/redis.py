@@ -71,6 +71,7 @@ class _RedisBase:
         self.prefix = prefix
         self.retention_seconds = retention_seconds
         self._retention_ms = int(retention_seconds * 1000)
+        self.timeout = timeout
         # Seconds to wait for Redis (connect or reply) before answering 503.
         self.client_options: dict[str, Any] = {
             "socket_timeout": timeout,
@@ -102,7 +103,7 @@ class _RedisBase:
             return Claim(status, retry_after=max(0, int(reply[1])) / 1000)
         return Claim(status)
 
-    def _unavailable(self, exc: BaseException) -> StoreUnavailableError:
+    def _unavailable(self, exc: BaseException | str) -> StoreUnavailableError:
         return StoreUnavailableError(f"Redis store {mask_url(self.url)}: {exc}")
 
 
@@ -173,7 +174,10 @@ class AsyncRedisStore(_RedisBase):
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
-        self._redis = redis.asyncio.Redis.from_url(url, **self.client_options)
+        # One deadline per batch (below) instead of redis-py's own per write and per reply,
+        # each of which costs a timer, the write a task of its own.
+        self._async_options = {**self.client_options, "socket_timeout": None}
+        self._redis = redis.asyncio.Redis.from_url(url, **self._async_options)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._batcher: LoopBatcher[bytes] = LoopBatcher(self._send_batch)
         self._prefix_bytes = self.prefix.encode()
@@ -197,11 +201,17 @@ class AsyncRedisStore(_RedisBase):
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             if self._loop is not None:
-                self._redis = redis.asyncio.Redis.from_url(self.url, **self.client_options)
+                self._redis = redis.asyncio.Redis.from_url(self.url, **self._async_options)
             self._loop = loop
         return self._redis
 
     async def _send_batch(self, commands: list[bytes]) -> list[Any]:
+        try:
+            return await asyncio.wait_for(self._exchange(commands), self.timeout)
+        except asyncio.TimeoutError:
+            raise redis.exceptions.TimeoutError(f"no reply within {self.timeout:g}s") from None
+
+    async def _exchange(self, commands: list[bytes]) -> list[Any]:
         pool = self._client().connection_pool
         try:
             conn = await pool.get_connection()
@@ -249,7 +259,9 @@ class AsyncRedisStore(_RedisBase):
 
     async def ping(self) -> None:
         try:
-            await self._client().ping()
+            await asyncio.wait_for(self._client().ping(), self.timeout)
+        except asyncio.TimeoutError:
+            raise self._unavailable(f"no reply within {self.timeout:g}s") from None
         except RedisError as exc:
             raise self._unavailable(exc) from exc
 

@@ -7,6 +7,8 @@ belongs to its own command only, and the connection stays in step for the next b
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -74,3 +76,23 @@ async def test_a_release_frees_the_claim_only_for_its_token(store: AsyncRedisSto
     assert (await store.claim("evt-r", lease_seconds=30)).status is ClaimStatus.IN_FLIGHT
     await store.release("evt-r", first.token or "")
     assert (await store.claim("evt-r", lease_seconds=30)).status is ClaimStatus.ACQUIRED
+
+
+async def test_a_redis_that_never_answers_is_unavailable_within_the_timeout() -> None:
+    """A host that accepts the connection and then says nothing (a hung Redis, a black-holed
+    route): the claim gives up after ``?timeout=``, it does not hang the request."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections complete in the backlog; nothing ever reads or replies
+    port = silent.getsockname()[1]
+    store = open_store(f"redis://127.0.0.1:{port}/0?timeout=0.3")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match=r"no reply within 0\.3s"):
+            await store.claim("evt-silent", lease_seconds=30)
+        with pytest.raises(StoreUnavailableError):
+            await store.ping()
+        assert time.monotonic() - started < 5
+    finally:
+        await store.aclose()
+        silent.close()
