@@ -1,10 +1,13 @@
 """``create_app``: a Starlette application that receives Trove webhooks.
 
 Routes: ``POST <path>`` (deliveries), ``GET /healthz`` (store reachable), ``GET /metrics``
-(Prometheus text). Mount it anywhere: ``app.mount("/trove/events", create_app(...))``. The
-store is opened lazily on first use, so a mounted app works even though Starlette does not run
-a mounted app's lifespan; when the lifespan does run it checks the store at start-up, runs the
-inbox workers in queued mode, and on shutdown waits for them before closing the store.
+(Prometheus text). Mount it anywhere: ``app.mount("/trove/events", create_app(...))``, and
+give Trove the URL with the trailing slash (``.../trove/events/``): Starlette answers the bare
+mount path with a redirect, which webhook senders do not follow (``TroveWebhookMiddleware``
+serves an exact path instead). The store is opened lazily on first use, so a mounted app
+works even though Starlette does not run a mounted app's lifespan; when the lifespan does run
+it checks the store at start-up, runs the inbox workers in queued mode, and on shutdown waits
+for them before closing the store.
 """
 
 from __future__ import annotations
