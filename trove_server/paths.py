@@ -198,7 +198,9 @@ def open_dir(
             except FileNotFoundError:
                 if not create:
                     raise NotFound(f"Path not found: {here.display}") from None
-                with contextlib.suppress(FileExistsError), fs_errors(here):
+                # suppress inside fs_errors: a concurrent request that created the directory
+                # first is fine, and must not be translated into an error on the way out.
+                with fs_errors(here), contextlib.suppress(FileExistsError):
                     os.mkdir(part, 0o755, dir_fd=fd)
                 try:
                     next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)

@@ -42,6 +42,26 @@ def test_write_emits_file_written_with_source_write(client, namespace):
     assert event.data.size_bytes == 1
 
 
+async def test_concurrent_first_writes_into_new_directories_all_succeed(trove_server):
+    """Twenty writes at once into a namespace's first, not-yet-existing folders: each request
+    creates workspace/ and batch/ if missing, and losing that race must not be an error."""
+    import asyncio
+    import uuid
+
+    from trove_sdk import AsyncTroveClient
+
+    for _ in range(8):
+        namespace = f"race-{uuid.uuid4().hex[:8]}"
+        async with AsyncTroveClient(
+            trove_server.api_key, namespace, base_url=trove_server.base_url, max_retries=0
+        ) as trove:
+            results = await asyncio.gather(
+                *(trove.write(f"workspace/batch/part-{i}.txt", "x") for i in range(20)),
+                return_exceptions=True,
+            )
+        assert [r for r in results if isinstance(r, BaseException)] == []
+
+
 def test_write_into_a_file_used_as_a_directory_is_409(client):
     client.write("plain", "I am a file")
     with pytest.raises(TroveError) as info:
