@@ -50,7 +50,7 @@ async def test_concurrent_first_writes_into_new_directories_all_succeed(trove_se
 
     from trove_sdk import AsyncTroveClient
 
-    for _ in range(8):
+    for _ in range(30):
         namespace = f"race-{uuid.uuid4().hex[:8]}"
         async with AsyncTroveClient(
             trove_server.api_key, namespace, base_url=trove_server.base_url, max_retries=0
