@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from trove_webhooks._asgi import serve_delivery
 from trove_webhooks.metrics import CONTENT_TYPE, Metrics
@@ -44,26 +44,6 @@ class _DeliveryEndpoint:
         await serve_delivery(self.receiver, scope, receive, send)
 
 
-class _DeliveriesFirst:
-    """Send deliveries straight to their endpoint, everything else through Starlette's stack.
-
-    Starlette's error and exception middleware and its router cost about as much per request
-    as the rest of a delivery's handling; the endpoint answers every outcome itself, and an
-    unexpected exception still reaches the server, which logs it and answers 500.
-    """
-
-    def __init__(self, stack: ASGIApp, path: str, endpoint: _DeliveryEndpoint) -> None:
-        self.stack = stack
-        self.path = path
-        self.endpoint = endpoint
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _route_path(scope) == self.path:
-            await self.endpoint(scope, receive, send)
-        else:
-            await self.stack(scope, receive, send)
-
-
 def _route_path(scope: Scope) -> str:
     """The path inside this app when it is mounted (Starlette strips ``root_path`` alike)."""
     path: str = scope["path"]
@@ -74,19 +54,30 @@ def _route_path(scope: Scope) -> str:
 
 
 class _ReceiverApp(Starlette):
-    """The receiver's Starlette app: deliveries skip the middleware stack unless a user added
-    middleware (``app.add_middleware``), which must then see every request."""
+    """The receiver's Starlette app: deliveries go straight to the receiver.
 
-    def __init__(self, *, delivery_path: str, endpoint: _DeliveryEndpoint, **kwargs: Any) -> None:
+    Starlette's error and exception middleware and its router cost about as much per request
+    as the rest of a delivery's handling; the receiver answers every outcome itself, and an
+    unexpected exception still reaches the server, which logs it and answers 500. Once a user
+    adds middleware (``app.add_middleware``), every request takes the full stack, so that it
+    sees deliveries too.
+    """
+
+    def __init__(self, *, receiver: AsyncReceiver, delivery_path: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._receiver = receiver
         self._delivery_path = delivery_path
-        self._endpoint = endpoint
 
-    def build_middleware_stack(self) -> ASGIApp:
-        stack = super().build_middleware_stack()
-        if self.user_middleware:
-            return stack
-        return _DeliveriesFirst(stack, self._delivery_path, self._endpoint)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and not self.user_middleware
+            and _route_path(scope) == self._delivery_path
+        ):
+            scope["app"] = self
+            await serve_delivery(self._receiver, scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -171,12 +162,11 @@ def create_app(
                 await runner.stop()
             await receiver.aclose()
 
-    endpoint = _DeliveryEndpoint(receiver)
-    routes = [Route(path, endpoint)]
+    routes = [Route(path, _DeliveryEndpoint(receiver))]
     routes.append(Route(health_path, healthz, methods=["GET"]))
     if metrics_path:
         routes.append(Route(metrics_path, metrics_endpoint, methods=["GET"]))
-    app = _ReceiverApp(delivery_path=path, endpoint=endpoint, routes=routes, lifespan=lifespan)
+    app = _ReceiverApp(receiver=receiver, delivery_path=path, routes=routes, lifespan=lifespan)
     app.state.receiver = receiver
     app.state.metrics = metrics
     return app
