@@ -390,6 +390,7 @@ _PARSERS: dict[str, tuple[type[Event[Any]], Callable[[Mapping[str, Any]], Any]]]
 }
 
 _ENVELOPE_STRINGS = ("id", "type", "api_version", "workspace_id", "created_at")
+MAX_EVENT_ID_LENGTH = 255
 
 
 def _envelope_error(payload: Mapping[str, Any]) -> EventParseError:
@@ -421,15 +422,21 @@ def adopt_event(payload: dict[str, Any]) -> Event[Any]:
     guard ``__setattr__``, so the event is as immutable as one built by its constructor.
     """
     get = payload.get
-    event_type = get("type")
+    event_id, event_type = get("id"), get("type")
     if (
-        type(get("id")) is not str
+        type(event_id) is not str
         or type(event_type) is not str
         or type(get("api_version")) is not str
         or type(get("workspace_id")) is not str
         or type(get("created_at")) is not str
     ):
         raise _envelope_error(payload)
+    # Receivers deduplicate on the id: an empty one would make every such event a duplicate
+    # of the first, and an unbounded one overflows database indexes.
+    if not 0 < len(event_id) <= MAX_EVENT_ID_LENGTH:
+        raise EventParseError(f"event field 'id' must be 1 to {MAX_EVENT_ID_LENGTH} characters")
+    if not event_type:
+        raise EventParseError("event field 'type' must not be empty")
     namespace = get("namespace", _MISSING)
     if type(namespace) is not str:
         if namespace is _MISSING:

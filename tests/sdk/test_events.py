@@ -119,6 +119,22 @@ def test_a_malformed_envelope_names_the_offending_field(change: dict, message: s
         parse_event(envelope)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("id", "", "'id' must be 1 to 255 characters"),
+        ("id", "e" * 256, "'id' must be 1 to 255 characters"),
+        ("type", "", "'type' must not be empty"),
+    ],
+)
+def test_an_empty_or_oversized_id_or_type_is_refused(field: str, value: str, message: str) -> None:
+    """Receivers dedupe on the id: an empty one would swallow every later event."""
+    envelope = sample_event("file.written")
+    envelope[field] = value
+    with pytest.raises(EventParseError, match=message):
+        parse_event(envelope)
+
+
 def test_a_non_object_is_refused() -> None:
     with pytest.raises(EventParseError, match="must be a JSON object"):
         parse_event([1, 2])
