@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+
+# A suite started in the background by a non-interactive shell (`python3 dev.py test &`)
+# inherits SIGINT as ignored, and so would every `trove` process the tests start — whose
+# Ctrl-C behaviour several tests check. A Python handler here makes children start with the
+# default disposition again (only an *ignored* signal survives exec).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REQUIRE_SERVICES = os.environ.get("TROVE_TEST_REQUIRE_SERVICES") == "1"
 REDIS_URL = os.environ.get("TROVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
