@@ -253,7 +253,9 @@ def _features(bwrap: str) -> frozenset[str]:
 def probe_sandbox(settings: Settings) -> Sandbox:
     """Decide the isolation: try the exact bwrap command line with ``true``.
 
-    Raises ``SandboxUnavailable`` when bubblewrap is required but unusable.
+    Raises ``SandboxUnavailable`` when bubblewrap is required (``require_sandbox``,
+    ``sandbox=bwrap``, or ``exec_network=none``, which only the sandbox can enforce) but
+    unusable.
     """
     none = Sandbox("none", settings, write_prelude(settings, limit_processes=False))
     if settings.sandbox == "none":
@@ -262,7 +264,7 @@ def probe_sandbox(settings: Settings) -> Sandbox:
     if bwrap is None:
         reason = "bubblewrap (bwrap) is not installed"
         if settings.require_bwrap:
-            raise SandboxUnavailable(f"{reason}; install it (apt install bubblewrap)")
+            raise _refusal(settings, reason, "install it (apt install bubblewrap)")
         return dataclasses.replace(none, reason=reason)
     prelude = write_prelude(settings, limit_processes=True)
     privileged = os.geteuid() == 0
@@ -286,8 +288,19 @@ def probe_sandbox(settings: Settings) -> Sandbox:
         return candidate
     reason = f"bubblewrap does not work here: {error}"
     if settings.require_bwrap:
-        raise SandboxUnavailable(reason)
+        raise _refusal(settings, reason, "fix that")
     return dataclasses.replace(none, reason=reason)
+
+
+def _refusal(settings: Settings, reason: str, fix: str) -> SandboxUnavailable:
+    """Why the server will not start without the sandbox, and what to do about it."""
+    if settings.require_sandbox or settings.sandbox == "bwrap":
+        return SandboxUnavailable(f"{reason}; {fix}")
+    # Only exec_network=none asked for the sandbox: without it commands keep the network.
+    return SandboxUnavailable(
+        "--exec-network none needs the bubblewrap sandbox (without it commands would still "
+        f"reach the network), but {reason}; {fix}, or drop --exec-network none"
+    )
 
 
 def _try(candidate: Sandbox, settings: Settings) -> str | None:

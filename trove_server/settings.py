@@ -75,7 +75,8 @@ class Settings:
         sandbox: ``auto`` (bubblewrap when it works), ``bwrap`` (same, but refuse to start
             without it) or ``none`` (no isolation: trusted local use only).
         require_sandbox: refuse to start unless commands run under bubblewrap.
-        exec_network: ``host`` (outbound allowed, like hosted Trove) or ``none``.
+        exec_network: ``host`` (outbound allowed, like hosted Trove) or ``none`` (a network
+            namespace of their own: needs the sandbox, so the server refuses to start without it).
         exec_timeout: default wall clock per command, seconds (``/v1/exec`` answers 408).
         allow_signup: serve ``POST /v1/workspaces`` (open sign-up, extension X8).
         retry_schedule: delays between webhook delivery attempts (X3).
@@ -128,6 +129,11 @@ class Settings:
             raise SettingsError(f"exec_network must be host or none, not {self.exec_network!r}")
         if self.sandbox == "none" and self.require_sandbox:
             raise SettingsError("sandbox=none contradicts require_sandbox")
+        if self.sandbox == "none" and self.exec_network == "none":
+            raise SettingsError(
+                "sandbox=none contradicts exec_network=none (only the sandbox can cut commands "
+                "off the network)"
+            )
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port must be 0-65535, not {self.port}")
         if not 0 < self.exec_timeout <= self.exec_timeout_max:
@@ -186,7 +192,9 @@ class Settings:
 
     @property
     def require_bwrap(self) -> bool:
-        return self.require_sandbox or self.sandbox == "bwrap"
+        """Whether starting without bubblewrap must be refused: asked for explicitly, or
+        implied by ``exec_network=none`` (without the sandbox commands would keep the network)."""
+        return self.require_sandbox or self.sandbox == "bwrap" or self.exec_network == "none"
 
     def with_changes(self, **changes: Any) -> Settings:
         known = {f.name for f in fields(self)}

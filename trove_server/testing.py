@@ -5,7 +5,7 @@ unscoped workspace key, and hand back a ``ServerHandle``. Settings are keyword a
 (``Settings`` field names), for example::
 
     with run_server(tmp_path, retry_schedule=(0.05, 0.1), sse_keepalive=0.5,
-                    sandbox="none", exec_network="none") as server:
+                    sandbox="none") as server:
         client = server.client("alice")
 
 ``spawn_server`` runs ``python -m trove_server`` so a test can ``kill -9`` it and start it

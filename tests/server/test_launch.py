@@ -109,10 +109,27 @@ def test_require_sandbox_refuses_to_start_without_bubblewrap(tmp_path, trove_hom
     assert "bubblewrap (bwrap) is not installed" in result.stderr
 
 
+def test_exec_network_none_refuses_to_start_without_bubblewrap(tmp_path, trove_home):
+    """Without the sandbox ``--exec-network none`` cannot be enforced: refused, not ignored."""
+    env = _env(trove_home, PATH=str(tmp_path / "empty-bin"))
+    result = subprocess.run(
+        [sys.executable, "-m", "trove_server", "--port", "0", "--data-dir", str(tmp_path),
+         "--exec-network", "none"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "--exec-network none needs the bubblewrap sandbox" in result.stderr
+    assert "bubblewrap (bwrap) is not installed" in result.stderr
+    assert "apt install bubblewrap" in result.stderr
+    assert "drop --exec-network none" in result.stderr
+    assert "listening on" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("option", "complaint"),
     [
         (["--exec-timeout", "0"], "exec_timeout"),
+        (["--sandbox", "none", "--exec-network", "none"], "contradicts exec_network=none"),
         (["--retry-schedule", "5x"], "--retry-schedule"),
         (["--sandbox", "none", "--require-sandbox"], "contradicts"),
         (["--exec-network", "bridge"], "bridge"),

@@ -40,6 +40,7 @@ def test_defaults_follow_the_contract(tmp_path):
         {"sandbox": "docker"},
         {"exec_network": "bridge"},
         {"sandbox": "none", "require_sandbox": True},
+        {"sandbox": "none", "exec_network": "none"},
         {"exec_timeout": 0},
         {"exec_timeout": 700},
         {"retry_schedule": (-1,)},
