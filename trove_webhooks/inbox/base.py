@@ -8,7 +8,9 @@ Life of an entry::
                           └──lease expires (worker killed)──► claimable again
 
 One SQL implementation serves SQLite (one host) and PostgreSQL (many hosts, ``FOR UPDATE SKIP
-LOCKED``); a backend supplies its connection handling, its dialect and its migrations. The
+LOCKED``); a backend supplies its connection handling, its dialect and its migrations. Lease
+ends and due times come from one clock: this host's on SQLite, the database's on PostgreSQL
+(hosts whose clocks disagree must still agree on whose lease has run out). The
 async face used by the ASGI app and the workers (``AsyncInbox``) runs the same sync methods in
 worker threads, so each statement exists once.
 """
@@ -90,6 +92,9 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
+# Stands in a statement's parameters for "now" (``{now}`` in its text); see ``SqlInbox._bind``.
+_NOW = object()
+
 _COLUMNS = (
     "event_id, event_type, namespace, created_at, status, attempts, received_at, run_at, "
     "signed_at, secret_index, lease_token, last_error, completed_at"
@@ -100,7 +105,8 @@ class SqlInbox:
     """Statements and row handling shared by the SQLite and PostgreSQL inboxes.
 
     Subclasses provide ``_execute(work)`` (a transaction), the placeholder style, the column
-    types and ``_lock_for_claim`` (``FOR UPDATE SKIP LOCKED`` or nothing).
+    types, ``claim_lock`` (``FOR UPDATE SKIP LOCKED`` or nothing) and ``now_sql``: the
+    database's clock as epoch seconds, or ``None`` to read this host's clock (``_clock``).
     """
 
     shared_across_hosts: ClassVar[bool] = False
@@ -109,16 +115,26 @@ class SqlInbox:
     real_type: ClassVar[str] = "REAL"
     seq_column: ClassVar[str] = "seq INTEGER PRIMARY KEY AUTOINCREMENT"
     claim_lock: ClassVar[str] = ""
+    now_sql: ClassVar[str | None] = None
 
     def __init__(self, *, table: str = "trove_webhook_inbox", ordered: bool = False) -> None:
         self.table = safe_identifier(table, "table")
         self.ordered = ordered
-        self._clock: Callable[[], float] = time.time
+        self._clock: Callable[[], float] = time.time  # read only where now_sql is None
 
     # --- statements -------------------------------------------------------------------------
 
     def _sql(self, text: str) -> str:
-        return text.replace("%s", self.placeholder).replace("{t}", self.table)
+        now = self.now_sql or "%s"
+        return text.replace("{now}", now).replace("%s", self.placeholder).replace("{t}", self.table)
+
+    def _bind(self, *params: Any) -> tuple[Any, ...]:
+        """Parameters for a statement from ``_sql``: each ``_NOW`` is this host's clock (read
+        once per statement), or dropped where the database reads its own."""
+        if self.now_sql is not None:
+            return tuple(p for p in params if p is not _NOW)
+        now = self._clock()
+        return tuple(now if p is _NOW else p for p in params)
 
     def migrations(self) -> Sequence[Sequence[str]]:
         """Schema versions in order; version N is ``migrations()[N - 1]``."""
@@ -145,7 +161,7 @@ class SqlInbox:
     def _claim_sql(self) -> str:
         # A running row's run_at is its lease end, so one range covers both "due" and "its
         # worker died": pending and due, or running with the lease run out.
-        due = "c.status IN ('pending', 'running') AND c.run_at <= %s"
+        due = "c.status IN ('pending', 'running') AND c.run_at <= {now}"
         head = ""
         order = "c.run_at, c.seq"
         if self.ordered:
@@ -159,8 +175,8 @@ class SqlInbox:
             )
             order = "c.created_at, c.seq"
         return self._sql(
-            "UPDATE {t} SET status = 'running', attempts = attempts + 1, lease_until = %s, "
-            "run_at = %s, lease_token = %s WHERE event_id = "
+            "UPDATE {t} SET status = 'running', attempts = attempts + 1, "
+            "lease_until = {now} + %s, run_at = {now} + %s, lease_token = %s WHERE event_id = "
             f"(SELECT c.event_id FROM {{t}} c WHERE {due}{head} "
             f"ORDER BY {order} LIMIT 1{self.claim_lock}) "
             f"RETURNING {_COLUMNS}, body, headers"
@@ -206,18 +222,18 @@ class SqlInbox:
         sql = self._sql(
             "INSERT INTO {t} (event_id, event_type, namespace, ns_key, created_at, received_at, "
             "run_at, signed_at, secret_index, body, headers) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "VALUES (%s, %s, %s, %s, %s, %s, {now}, %s, %s, %s, %s) "
             "ON CONFLICT (event_id) DO NOTHING"
         )
         kept = {k: v for k, v in headers.items() if k.startswith("x-trove-") or k == "user-agent"}
-        params = (
+        params = self._bind(
             event.id,
             event.type,
             event.namespace,
             event.namespace or "",
             event.created_at,
             received_at,
-            received_at,
+            _NOW,
             verified.timestamp,
             verified.secret_index,
             body,
@@ -227,13 +243,12 @@ class SqlInbox:
 
     def claim(self, *, lease_seconds: float) -> InboxEntry | None:
         """Take the next due entry (or one whose worker died) for ``lease_seconds``."""
-        now = self._clock()
         sql = self._claim_sql()
         token = secrets.token_hex(8)
 
         def work(cur: Any) -> InboxEntry | None:
-            lease_end = now + lease_seconds
-            row = cur.execute(sql, (lease_end, lease_end, token, now)).fetchone()
+            params = self._bind(_NOW, lease_seconds, _NOW, lease_seconds, token, _NOW)
+            row = cur.execute(sql, params).fetchone()
             return None if row is None else self._entry(row, with_body=True)
 
         return self._execute(work)
@@ -241,23 +256,21 @@ class SqlInbox:
     def complete(self, event_id: str, token: str) -> bool:
         """Mark done; ``False`` when the lease was lost (another worker owns the entry now)."""
         sql = self._sql(
-            "UPDATE {t} SET status = 'done', completed_at = %s, lease_until = NULL, "
+            "UPDATE {t} SET status = 'done', completed_at = {now}, lease_until = NULL, "
             "lease_token = NULL WHERE event_id = %s AND lease_token = %s AND status = 'running'"
         )
-        now = self._clock()
-        return bool(
-            self._execute(lambda cur: cur.execute(sql, (now, event_id, token)).rowcount == 1)
-        )
+        params = self._bind(_NOW, event_id, token)
+        return bool(self._execute(lambda cur: cur.execute(sql, params).rowcount == 1))
 
     def fail(self, event_id: str, token: str, error: str, *, retry_in: float | None) -> bool:
         """Record a failure: back to pending after ``retry_in`` seconds, or dead when None."""
-        now = self._clock()
         status = "dead" if retry_in is None else "pending"
         sql = self._sql(
-            "UPDATE {t} SET status = %s, run_at = %s, last_error = %s, lease_until = NULL, "
-            "lease_token = NULL WHERE event_id = %s AND lease_token = %s AND status = 'running'"
+            "UPDATE {t} SET status = %s, run_at = {now} + %s, last_error = %s, "
+            "lease_until = NULL, lease_token = NULL "
+            "WHERE event_id = %s AND lease_token = %s AND status = 'running'"
         )
-        params = (status, now + (retry_in or 0), error, event_id, token)
+        params = self._bind(status, _NOW, retry_in or 0.0, error, event_id, token)
         return bool(self._execute(lambda cur: cur.execute(sql, params).rowcount == 1))
 
     def stats(self) -> dict[str, int]:
@@ -284,25 +297,27 @@ class SqlInbox:
     def retry(self, event_id: str) -> bool:
         """Send a dead (or done) entry round again, with a fresh attempt count."""
         sql = self._sql(
-            "UPDATE {t} SET status = 'pending', attempts = 0, run_at = %s "
+            "UPDATE {t} SET status = 'pending', attempts = 0, run_at = {now} "
             "WHERE event_id = %s AND status IN ('dead', 'done')"
         )
-        now = self._clock()
-        return bool(self._execute(lambda cur: cur.execute(sql, (now, event_id)).rowcount == 1))
+        params = self._bind(_NOW, event_id)
+        return bool(self._execute(lambda cur: cur.execute(sql, params).rowcount == 1))
 
     def retry_dead(self) -> int:
         sql = self._sql(
-            "UPDATE {t} SET status = 'pending', attempts = 0, run_at = %s WHERE status = 'dead'"
+            "UPDATE {t} SET status = 'pending', attempts = 0, run_at = {now} WHERE status = 'dead'"
         )
-        now = self._clock()
-        return int(self._execute(lambda cur: cur.execute(sql, (now,)).rowcount))
+        params = self._bind(_NOW)
+        return int(self._execute(lambda cur: cur.execute(sql, params).rowcount))
 
     def purge(self, *, older_than_seconds: float, include_dead: bool = False) -> int:
         """Delete done (and optionally dead) entries received longer ago than given."""
         statuses = "('done', 'dead')" if include_dead else "('done')"
-        sql = self._sql(f"DELETE FROM {{t}} WHERE status IN {statuses} AND received_at < %s")
-        cutoff = self._clock() - older_than_seconds
-        return int(self._execute(lambda cur: cur.execute(sql, (cutoff,)).rowcount))
+        sql = self._sql(
+            f"DELETE FROM {{t}} WHERE status IN {statuses} AND received_at < {{now}} - %s"
+        )
+        params = self._bind(_NOW, older_than_seconds)
+        return int(self._execute(lambda cur: cur.execute(sql, params).rowcount))
 
     def ping(self) -> None:
         self._execute(lambda cur: cur.execute("SELECT 1").fetchone())

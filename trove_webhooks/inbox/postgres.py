@@ -2,6 +2,8 @@
 
 ``postgresql://user:pass@host/db`` (``?table=``, ``?ordered=true``, ``?timeout=``). Workers
 never wait on each other's row locks: a locked candidate is skipped and the next one taken.
+Lease ends and due times are read from the database's clock, never a host's: a host whose
+clock runs ahead would otherwise see live leases as run out and take their events.
 A connection broken by a database restart is dropped and the operation retried once on a
 fresh one; while the database is down every call raises ``StoreUnavailableError`` (→ 503).
 """
@@ -21,6 +23,12 @@ __all__ = ["PostgresInbox"]
 
 T = TypeVar("T")
 
+# The database's clock, as the idempotency store reads it, but at the start of the statement
+# (statement_timestamp(), stable) rather than clock_timestamp() (volatile): every inbox call is
+# one statement, and a stable "now" lets the claim's "due by now" range use the index instead
+# of filtering every pending and running row at each poll.
+NOW = "extract(epoch from statement_timestamp())"
+
 
 class PostgresInbox(SqlInbox):
     """Sync PostgreSQL inbox over a psycopg connection pool (thread-safe)."""
@@ -31,6 +39,7 @@ class PostgresInbox(SqlInbox):
     real_type: ClassVar[str] = "DOUBLE PRECISION"
     seq_column: ClassVar[str] = "seq BIGSERIAL PRIMARY KEY"
     claim_lock: ClassVar[str] = " FOR UPDATE SKIP LOCKED"
+    now_sql: ClassVar[str | None] = NOW
 
     def __init__(
         self, url: str, *, timeout: float = POOL_TIMEOUT, max_connections: int = 10, **options: Any
