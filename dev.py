@@ -56,7 +56,15 @@ def test(args: list[str]) -> None:
 def demo(args: list[str]) -> None:
     """Start the local stack and run the quickstart agent session against it."""
     ensure_venv("all")
-    _run(PYTHON, ROOT / "examples" / "quickstart.py", *args)
+    command = [str(PYTHON), str(ROOT / "examples" / "quickstart.py"), *args]
+    if os.name == "posix":
+        # Become the quickstart rather than wait on it: a Ctrl-C then reaches it alone, and
+        # its cleanup (receiver, webhook, server) runs to the end instead of being cut short
+        # by subprocess.run killing the child a quarter-second after the interrupt.
+        print("+", " ".join(command), file=sys.stderr, flush=True)
+        os.chdir(ROOT)
+        os.execv(command[0], command)  # noqa: S606 — our own venv interpreter, no shell
+    _run(*command)
 
 
 TASKS = {"test": test, "demo": demo}

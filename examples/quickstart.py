@@ -72,12 +72,17 @@ class LocalTrove:
     log_path: Path | None = None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process is not None:
+            _terminate(self.process)
+
+
+def _terminate(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _profiles() -> LocalTrove | None:
@@ -120,8 +125,19 @@ def start_local_trove() -> LocalTrove:
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
+        # Its own session: a Ctrl-C at the terminal reaches only us, so we can still remove
+        # the webhook subscription through the server before stopping it ourselves.
+        start_new_session=True,
     )
     say(f"● Starting the local Trove (trove dev; log: {log_path})")
+    try:
+        return _wait_until_up(process, log_path)
+    except BaseException:  # Ctrl-C or a failed start: don't leave a server behind
+        _terminate(process)
+        raise
+
+
+def _wait_until_up(process: subprocess.Popen[str], log_path: Path) -> LocalTrove:
     deadline = time.monotonic() + 60
     isolation = "unknown"
     while time.monotonic() < deadline:
@@ -142,7 +158,6 @@ def start_local_trove() -> LocalTrove:
                     say(f"  isolation: {isolation}")
                 return trove
         time.sleep(0.2)
-    process.terminate()
     raise SystemExit(f"the local Trove did not start within 60 s; see {log_path}")
 
 
@@ -292,12 +307,14 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    local = start_local_trove()
+    local: LocalTrove | None = None
+    admin: TroveAdminClient | None = None
     receiver: Receiver | None = None
-    admin = TroveAdminClient(local.admin_key, local.workspace_id, base_url=local.base_url)
     webhook_id: str | None = None
     namespace = f"quickstart-{secrets.token_hex(3)}"
     try:
+        local = start_local_trove()
+        admin = TroveAdminClient(local.admin_key, local.workspace_id, base_url=local.base_url)
         for stale in admin.list_webhooks():  # from an earlier run that was killed
             if stale.description == DESCRIPTION:
                 admin.delete_webhook(stale.webhook_id)
@@ -354,11 +371,15 @@ def main() -> int:
     finally:
         if receiver is not None:
             receiver.stop()
-        if webhook_id is not None:
-            with contextlib.suppress(TroveError):
-                admin.delete_webhook(webhook_id)
-        admin.close()
-        local.stop()
+        if admin is not None:
+            if webhook_id is not None:
+                with contextlib.suppress(TroveError):
+                    admin.delete_webhook(webhook_id)
+                    say(f"  removed the webhook subscription {webhook_id}")
+            admin.close()
+        if local is not None and local.process is not None:
+            local.stop()
+            say("  stopped the local Trove")
 
 
 if __name__ == "__main__":
