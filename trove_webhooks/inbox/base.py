@@ -31,6 +31,7 @@ from typing import Any, ClassVar, TypeVar
 
 from trove_webhooks._threads import StorageThreads
 from trove_webhooks._urls import safe_identifier
+from trove_webhooks.stores.base import DEFAULT_RETENTION_SECONDS
 
 __all__ = [
     "AsyncInbox",
@@ -38,6 +39,7 @@ __all__ = [
     "InboxEntry",
     "SqlInbox",
     "backoff_seconds",
+    "purge_age_problem",
 ]
 
 T = TypeVar("T")
@@ -94,6 +96,25 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
 
 # Stands in a statement's parameters for "now" (``{now}`` in its text); see ``SqlInbox._bind``.
 _NOW = object()
+
+
+def purge_age_problem(older_than_seconds: float) -> str | None:
+    """Why purging entries younger than this would reopen dedupe; ``None`` when it would not.
+
+    A done (or dead) entry is how queued mode recognises a duplicate, so it must be kept as
+    long as an inline store keeps its record (``DEFAULT_RETENTION_SECONDS``): past the
+    signature window, so a captured delivery cannot be replayed, and past the sender's
+    retries, so a late retry of an acknowledged event is not handled twice.
+    """
+    if older_than_seconds >= DEFAULT_RETENTION_SECONDS:
+        return None
+    return (
+        f"entries younger than {DEFAULT_RETENTION_SECONDS / 86400:g} days are how the inbox "
+        "recognises duplicates: once purged, a replay of the delivery (inside the signature "
+        "window) or a late retry by the sender would be queued and handled again (the inline "
+        "stores keep their records as long for the same reason)"
+    )
+
 
 _COLUMNS = (
     "event_id, event_type, namespace, created_at, status, attempts, received_at, run_at, "
@@ -310,8 +331,17 @@ class SqlInbox:
         params = self._bind(_NOW)
         return int(self._execute(lambda cur: cur.execute(sql, params).rowcount))
 
-    def purge(self, *, older_than_seconds: float, include_dead: bool = False) -> int:
-        """Delete done (and optionally dead) entries received longer ago than given."""
+    def purge(
+        self, *, older_than_seconds: float, include_dead: bool = False, force: bool = False
+    ) -> int:
+        """Delete done (and optionally dead) entries received longer ago than given.
+
+        Raises ``ValueError`` for an age under the dedupe retention (3 days; see
+        ``purge_age_problem``) unless ``force``.
+        """
+        problem = purge_age_problem(older_than_seconds)
+        if problem and not force:
+            raise ValueError(f"refusing to purge: {problem}; pass force=True to purge anyway")
         statuses = "('done', 'dead')" if include_dead else "('done')"
         sql = self._sql(
             f"DELETE FROM {{t}} WHERE status IN {statuses} AND received_at < {{now}} - %s"

@@ -15,6 +15,7 @@ import pytest
 from tests.webhooks.conftest import SECRET
 from trove_sdk import WebhookVerifier
 from trove_webhooks.inbox import EntryStatus, SqlInbox, open_sync_inbox
+from trove_webhooks.stores.base import DEFAULT_RETENTION_SECONDS
 from trove_webhooks.testing import signed_delivery
 
 
@@ -137,11 +138,29 @@ def test_purge_removes_old_done_entries_and_keeps_dead_ones_unless_asked(inbox: 
             inbox.fail(event_id, entry.lease_token or "", "bad", retry_in=None)
         else:
             inbox.complete(event_id, entry.lease_token or "")
-    assert inbox.purge(older_than_seconds=3600) == 0
-    assert inbox.purge(older_than_seconds=0) == 1
+    assert inbox.purge(older_than_seconds=3600, force=True) == 0
+    assert inbox.purge(older_than_seconds=0, force=True) == 1
     assert inbox.get(done_id) is None and inbox.get(dead_id) is not None
-    assert inbox.purge(older_than_seconds=0, include_dead=True) == 1
+    assert inbox.purge(older_than_seconds=0, include_dead=True, force=True) == 1
     assert inbox.get(fresh_id) is not None
+
+
+@pytest.mark.parametrize("include_dead", [False, True])
+def test_purge_refuses_an_age_inside_the_dedupe_retention_unless_forced(
+    inbox: SqlInbox, include_dead: bool
+) -> None:
+    """A done entry is queued mode's dedupe record: purged inside the replay window, a replay
+    of the captured delivery would be queued and handled again."""
+    event_id = put(inbox)
+    entry = inbox.claim(lease_seconds=30)
+    assert entry is not None
+    inbox.complete(event_id, entry.lease_token or "")
+    for age in (0, 300, DEFAULT_RETENTION_SECONDS - 1):
+        with pytest.raises(ValueError, match=r"replay .* handled again.*force=True"):
+            inbox.purge(older_than_seconds=age, include_dead=include_dead)
+    assert inbox.get(event_id) is not None
+    assert inbox.purge(older_than_seconds=DEFAULT_RETENTION_SECONDS) == 0
+    assert inbox.purge(older_than_seconds=0, include_dead=include_dead, force=True) == 1
 
 
 def test_list_shows_newest_first_and_filters_by_status(inbox: SqlInbox) -> None:

@@ -1,6 +1,7 @@
 """``trove webhooks inbox``: look into the durable inbox and act on it.
 
-stats · list [--status S] · show ID · retry ID | retry --dead · purge --older-than 7d [--dead];
+stats · list [--status S] · show ID · retry ID | retry --dead ·
+purge --older-than 7d [--dead] [--force];
 every command takes ``--json`` and ``--inbox URL`` (default ``TROVE_WEBHOOKS_INBOX``).
 """
 
@@ -172,21 +173,38 @@ def retry_command(event_id: str | None, all_dead: bool, inbox_url: str, as_json:
     "older_than",
     required=True,
     metavar="DURATION",
-    help="Age of entries to delete, e.g. 7d or 12h.",
+    help="Age of entries to delete, e.g. 7d or 30d.",
 )
 @click.option("--dead", "include_dead", is_flag=True, help="Delete dead entries too.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Purge entries younger than 3 days too, though a replay or late retry of them "
+    "would then be handled again.",
+)
 @inbox_option()
 @json_option()
-def purge_command(older_than: str, include_dead: bool, inbox_url: str, as_json: bool) -> None:
-    """Delete done entries received longer ago than --older-than."""
+def purge_command(
+    older_than: str, include_dead: bool, force: bool, inbox_url: str, as_json: bool
+) -> None:
+    """Delete done entries received longer ago than --older-than (at least 3d)."""
     from trove_cli.since import parse_duration
 
     try:
-        age = parse_duration(older_than)
+        age = parse_duration(older_than).total_seconds()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    receiver_kit()
+    from trove_webhooks.inbox.base import purge_age_problem
+
+    problem = purge_age_problem(age)
+    if problem and not force:
+        raise click.BadParameter(
+            f"{older_than} is too recent: {problem}. Add --force to purge anyway.",
+            param_hint="--older-than",
+        )
     with opened(inbox_url) as inbox:
-        count = inbox.purge(older_than_seconds=age.total_seconds(), include_dead=include_dead)
+        count = inbox.purge(older_than_seconds=age, include_dead=include_dead, force=force)
     out = Output()
     if as_json:
         out.json({"purged": count})

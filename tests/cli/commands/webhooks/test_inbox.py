@@ -125,14 +125,33 @@ def test_retry_needs_exactly_one_of_an_id_or_dead(inbox_url: str) -> None:
 
 
 def test_purge_deletes_old_done_entries_but_keeps_dead_ones(inbox_url: str) -> None:
-    result = run("purge", "--older-than", "0s", "--inbox", inbox_url, "--json")
+    result = run("purge", "--older-than", "0s", "--force", "--inbox", inbox_url, "--json")
     assert json.loads(result.stdout) == {"purged": 1}
     assert ids_with(inbox_url, "done") == [] and len(ids_with(inbox_url, "dead")) == 1
 
 
 def test_purge_with_dead_deletes_dead_entries_too(inbox_url: str) -> None:
-    result = run("purge", "--older-than", "0s", "--dead", "--inbox", inbox_url, "--json")
+    result = run("purge", "--older-than", "0s", "--dead", "--force", "--inbox", inbox_url, "--json")
     assert json.loads(result.stdout) == {"purged": 2}
+
+
+@pytest.mark.parametrize("age", ["0s", "5m", "1h", "2d23h59m"])
+def test_purge_refuses_an_age_inside_the_dedupe_retention_without_force(
+    inbox_url: str, age: str
+) -> None:
+    """Purged early, a done entry no longer absorbs a replay of its delivery."""
+    result = run("purge", "--older-than", age, "--dead", "--inbox", inbox_url)
+    assert result.exit_code == 2
+    assert "--older-than" in result.stderr and "--force" in result.stderr
+    assert "replay" in result.stderr and "handled again" in result.stderr
+    assert result.stdout == ""
+    assert len(ids_with(inbox_url, "done")) == 1 and len(ids_with(inbox_url, "dead")) == 1
+
+
+def test_purge_at_the_dedupe_retention_needs_no_force(inbox_url: str) -> None:
+    result = run("purge", "--older-than", "3d", "--inbox", inbox_url, "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"purged": 0}
 
 
 def test_purge_refuses_a_duration_it_cannot_read(inbox_url: str) -> None:
