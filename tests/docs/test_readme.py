@@ -163,6 +163,9 @@ def test_shell_block_runs_line_by_line(
     block: Block, reader_env: dict[str, str], tmp_path: Path
 ) -> None:
     env = {k: v for k, v in reader_env.items() if k not in ("TROVE_API_KEY", "TROVE_WORKSPACE_ID")}
+    # A home of its own, where Cursor is installed: `trove mcp install` writes there.
+    env["HOME"] = str(tmp_path / "home")
+    (tmp_path / "home" / ".cursor").mkdir(parents=True)
     for line in block.code.splitlines():
         command = line.split("  #", 1)[0].strip()
         if not command:
