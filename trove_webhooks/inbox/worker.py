@@ -59,8 +59,9 @@ class WorkerPool:
         router: the handlers.
         concurrency: claim loops (events handled at once) in this process.
         max_attempts: runs before an event is dead-lettered with its last error.
-        timeout_seconds: a run longer than this is cut off and counted as a failure. (A sync
-            handler's thread cannot be stopped; it finishes in the background.)
+        timeout_seconds: a run longer than this is cut off and counted as a failure; the
+            ``on_error`` handlers hear of it (and get as long again). A sync handler's thread
+            cannot be stopped: it is abandoned and finishes in the background.
         lease_seconds: how long a claim lasts (default: the timeout plus 30 s).
         backoff_seconds: first retry delay; doubles per attempt (with jitter) up to
             ``max_backoff_seconds``.
@@ -168,17 +169,11 @@ class WorkerPool:
             queued=True,
         )
         started = time.perf_counter()
-        error: str | None = None
-        try:
-            result = await asyncio.wait_for(
-                adispatch(self.router, event, context), self.timeout_seconds
-            )
-            if result.error is not None:
-                error = describe_failure(result.error)
-        except asyncio.TimeoutError:
-            error = f"timed out after {self.timeout_seconds:g}s (attempt {entry.attempts})"
-            logger.error("handlers for %s %s %s", event.type, event.id, error)
+        # A handler still running at the timeout is a failure like any other (on_error hears
+        # of it); a sync one's thread cannot be stopped and is left to finish unobserved.
+        result = await adispatch(self.router, event, context, timeout=self.timeout_seconds)
         self.metrics.observe_handlers(event.type, time.perf_counter() - started)
+        error = None if result.error is None else describe_failure(result.error)
         if error is None:
             await self._record(self.inbox.complete, entry.event_id, entry.lease_token)
             self.metrics.inbox_outcome("done", event.type)

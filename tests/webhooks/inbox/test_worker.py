@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from tests.webhooks.conftest import SECRET
 from trove_sdk import WebhookVerifier
-from trove_webhooks import DeliveryContext, WebhookRouter
+from trove_webhooks import DeliveryContext, HandlerError, WebhookRouter
 from trove_webhooks.inbox import AsyncInbox, EntryStatus, open_inbox
 from trove_webhooks.inbox.worker import WorkerPool
 from trove_webhooks.testing import signed_delivery
@@ -108,6 +108,107 @@ async def test_a_hanging_handler_is_cut_off_by_the_timeout_and_retried(inbox: As
     assert runs == [1, 2]
     entry = inbox.sync.get(event_id)
     assert entry is not None and entry.attempts == 2
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Set at teardown, so a hung sync handler's abandoned thread ends with the test."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def hanging_router(release: threading.Event, hang_on: set[int]) -> tuple[WebhookRouter, Any]:
+    """A sync handler that hangs on the attempts in ``hang_on``; ``on_error`` records."""
+    router = WebhookRouter()
+    seen: dict[str, list[Any]] = {"runs": [], "finished": [], "errors": []}
+
+    @router.on("file.written")
+    def hangs(event: Any, ctx: DeliveryContext) -> None:
+        seen["runs"].append(ctx.attempt)
+        if ctx.attempt in hang_on:
+            release.wait(60)
+        seen["finished"].append(ctx.attempt)
+
+    @router.on_error
+    def report(event: Any, error: HandlerError, ctx: DeliveryContext) -> None:
+        seen["errors"].append((ctx.attempt, error))
+
+    return router, seen
+
+
+async def test_a_hanging_sync_handler_is_cut_off_reported_to_on_error_and_retried(
+    inbox: AsyncInbox, release: threading.Event
+) -> None:
+    """A sync handler's thread cannot be stopped: the run is abandoned at the timeout, counted
+    as a failure (the error handlers hear of it) and retried."""
+    router, seen = hanging_router(release, hang_on={1})
+    event_id = await put(inbox)
+    started = time.monotonic()
+    await drain(inbox, router, lambda s: s["done"] == 1, timeout_seconds=0.3, lease_seconds=10)
+    assert time.monotonic() - started < 5  # not after the lease: the worker moved on
+    assert seen["runs"] == [1, 2] and seen["finished"] == [2]  # attempt 1 still hangs
+    [(attempt, error)] = seen["errors"]
+    assert attempt == 1 and isinstance(error, HandlerError)
+    [(name, cause)] = error.errors
+    assert name.endswith("hangs") and isinstance(cause, TimeoutError)
+    assert "0.3s" in str(cause)
+    entry = inbox.sync.get(event_id)
+    assert entry is not None and entry.attempts == 2 and "0.3s" in (entry.last_error or "")
+
+
+async def test_a_sync_handler_that_always_hangs_is_dead_lettered_after_max_attempts(
+    inbox: AsyncInbox, release: threading.Event
+) -> None:
+    router, seen = hanging_router(release, hang_on={1, 2})
+    event_id = await put(inbox)
+    await drain(
+        inbox, router, lambda s: s["dead"] == 1, timeout_seconds=0.2, lease_seconds=10,
+        max_attempts=2,
+    )  # fmt: skip
+    assert [attempt for attempt, _ in seen["errors"]] == [1, 2]
+    entry = inbox.sync.get(event_id)
+    assert entry is not None and entry.status is EntryStatus.DEAD and entry.attempts == 2
+    assert "TimeoutError" in (entry.last_error or "") and "hangs" in (entry.last_error or "")
+
+
+async def test_a_hanging_handler_does_not_hide_an_earlier_handlers_failure(
+    inbox: AsyncInbox,
+) -> None:
+    router = WebhookRouter()
+    errors: list[HandlerError] = []
+
+    @router.on("file.written")
+    def broken(event: Any) -> None:
+        raise ValueError("broken first")
+
+    @router.on("file.written")
+    async def hangs(event: Any) -> None:
+        await asyncio.sleep(3600)
+
+    router.on_error(lambda event, error: errors.append(error))
+    await put(inbox)
+    await drain(inbox, router, lambda s: s["dead"] == 1, timeout_seconds=0.2, max_attempts=1)
+    [error] = errors
+    assert [type(cause) for _, cause in error.errors] == [ValueError, TimeoutError]
+
+
+async def test_a_hanging_error_handler_is_cut_off_too(inbox: AsyncInbox) -> None:
+    """Else one stuck ``on_error`` would hold a claim loop for ever."""
+    router = WebhookRouter()
+
+    @router.on("file.written")
+    def broken(event: Any) -> None:
+        raise ValueError("broken")
+
+    @router.on_error
+    async def stuck(event: Any, error: HandlerError) -> None:
+        await asyncio.sleep(3600)
+
+    await put(inbox)
+    started = time.monotonic()
+    await drain(inbox, router, lambda s: s["dead"] == 1, timeout_seconds=0.2, max_attempts=1)
+    assert time.monotonic() - started < 5
 
 
 async def test_slow_sync_handlers_filling_the_thread_pool_never_hold_up_the_inbox(
