@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,29 @@ def headers(key: str, namespace: str | None = None) -> dict[str, str]:
     if namespace is not None:
         out["X-Namespace"] = namespace
     return out
+
+
+def host_processes_matching(marker: str) -> list[int]:
+    """Pids of live processes (seen from the host, whatever their pid namespace) whose
+    command line contains ``marker``; a zombie's command line is empty, so it does not count."""
+    return [pid for pid, argv in _host_command_lines() if marker.encode() in b"\0".join(argv)]
+
+
+def host_processes_named(name: str) -> list[int]:
+    """Pids of live processes whose ``argv[0]`` is ``name`` (``exec -a name ...``)."""
+    return [pid for pid, argv in _host_command_lines() if argv[0] == name.encode()]
+
+
+def _host_command_lines() -> Iterator[tuple[int, list[bytes]]]:
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline:
+            yield int(entry), cmdline.rstrip(b"\0").split(b"\0")
 
 
 def require_bwrap(isolation: str) -> None:

@@ -8,10 +8,17 @@ import signal
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 
-from tests.server.support import Receiver, wait_until
+from tests.server.support import (
+    Receiver,
+    host_processes_matching,
+    host_processes_named,
+    require_bwrap,
+    wait_until,
+)
 from trove_sdk import TroveError
 
 pytestmark = pytest.mark.slow
@@ -99,26 +106,63 @@ def test_events_survive_kill_9_with_their_cursors(tmp_path):
     assert [e.data.path for e in events] == ["workspace/after", "workspace/before"]
 
 
-def test_ctrl_c_kills_running_commands_and_exits_cleanly(tmp_path):
+@pytest.mark.parametrize("sandbox", ["none", "auto"], ids=["unsandboxed", "bwrap"])
+def test_ctrl_c_kills_running_commands_and_exits_cleanly(tmp_path, sandbox):
+    """The command's request answers 503 at once, and its whole process tree — a background
+    child as well as the foreground one — is gone, with or without the sandbox."""
     from trove_server.testing import spawn_server
 
-    with spawn_server(tmp_path / "data") as server:
+    marker = f"trove-ctrl-c-{uuid.uuid4().hex}"
+    with spawn_server(tmp_path / "data", sandbox=sandbox) as server:
+        if sandbox == "auto":
+            require_bwrap(server.isolation)
         outcome: dict[str, object] = {}
 
         def run() -> None:
             with server.client("busy") as client:
                 try:
-                    client.exec_detailed("sleep 60")
+                    client.exec_detailed(
+                        f"bash -c 'exec -a {marker} sleep 300' & "
+                        f"bash -c 'exec -a {marker} sleep 300'"
+                    )
                 except TroveError as exc:
                     outcome["status"] = exc.status_code
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
-        time.sleep(1.0)
+        wait_until(lambda: len(host_processes_named(marker)) == 2)
         started = time.monotonic()
         server.process.send_signal(signal.SIGINT)
         code = server.process.wait(timeout=30)
         thread.join(10)
         assert code == 0
-        assert time.monotonic() - started < 15  # not the 60 s the command wanted
+        assert time.monotonic() - started < 15  # not the 300 s the command wanted
         assert outcome["status"] == 503
+        wait_until(lambda: not host_processes_matching(marker), timeout=5)
+
+
+def test_deliveries_pending_at_ctrl_c_are_sent_after_the_restart(tmp_path):
+    """Ctrl-C, unlike ``kill -9``, runs the shutdown path: it must not drop, finish or
+    give up the queued deliveries either."""
+    from trove_server.testing import spawn_server
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/hook"  # nothing listens yet: every attempt fails
+    with spawn_server(tmp_path / "data", retry_schedule=(0.5,) * 20) as server:
+        with server.admin() as admin:
+            hook = admin.create_webhook(url, events=["file.written"])
+        with server.client("ctrl-c") as client:
+            for i in range(1, 21):
+                client.write(f"f{i}", str(i))
+        with server.admin() as admin:
+            wait_until(lambda: len(_pending(admin, hook.webhook_id)) == 20)
+        assert server.stop() == 0
+
+        receiver = Receiver.on_port(port)
+        try:
+            server.restart()
+            deliveries = receiver.wait_for(20, timeout=60)
+            paths = {json.loads(d.body)["data"]["path"] for d in deliveries}
+            assert paths == {f"workspace/f{i}" for i in range(1, 21)}
+        finally:
+            receiver.close()

@@ -7,7 +7,6 @@ unusable. Processes are checked from the host side (``/proc``), not by asking th
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 import uuid
@@ -15,24 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.support import require_bwrap, wait_until
+from tests.server.support import host_processes_matching, require_bwrap, wait_until
 from trove_sdk import TroveTimeoutError
 
 pytestmark = pytest.mark.sandbox
-
-
-def _host_processes_matching(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in cmdline:
-            found.append(int(entry))
-    return found
 
 
 @pytest.fixture
@@ -87,7 +72,7 @@ def test_a_background_process_dies_with_the_call(box):
     marker = f"trove-bg-{uuid.uuid4().hex}"
     result = box.exec_detailed(f"bash -c 'exec -a {marker} sleep 60' & echo started")
     assert result.stdout == "started\n"
-    wait_until(lambda: not _host_processes_matching(marker), timeout=5)
+    wait_until(lambda: not host_processes_matching(marker), timeout=5)
 
 
 def test_a_timeout_kills_the_whole_process_tree(box):
@@ -97,7 +82,7 @@ def test_a_timeout_kills_the_whole_process_tree(box):
             f"(bash -c 'exec -a {marker} sleep 60' &) ; bash -c 'exec -a {marker} sleep 60'",
             timeout_s=1,
         )
-    wait_until(lambda: not _host_processes_matching(marker), timeout=5)
+    wait_until(lambda: not host_processes_matching(marker), timeout=5)
 
 
 def test_a_fork_bomb_is_contained_by_the_process_limit(tight):
@@ -117,10 +102,10 @@ def test_a_fork_bomb_is_contained_by_the_process_limit(tight):
     worker = threading.Thread(target=bomb)
     worker.start()
     while worker.is_alive():
-        peak = max(peak, len(_host_processes_matching(marker)))
+        peak = max(peak, len(host_processes_matching(marker)))
         time.sleep(0.05)
     assert 20 < peak <= 64
-    wait_until(lambda: not _host_processes_matching(marker), timeout=10)
+    wait_until(lambda: not host_processes_matching(marker), timeout=10)
     assert tight.exec_detailed("echo still-serving").stdout == "still-serving\n"
 
 
