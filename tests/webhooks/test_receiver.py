@@ -1,14 +1,16 @@
 """The receiver's answers (DESIGN "Receiver answers"), for the ASGI and WSGI twins alike.
 
 Every bad input gets a clear answer and records nothing: after each rejection the same event,
-properly signed, is still processed (not taken for a duplicate).
+properly signed, is still processed (not taken for a duplicate). The bad inputs are tables and
+builders at module level, so queued mode's tests (``tests/webhooks/inbox/test_queued_app.py``)
+send the very same ones.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -27,6 +29,68 @@ def raw(body: bytes, **headers: str) -> SignedDelivery:
     base = {"Content-Type": "application/json"}
     base.update({k.replace("_", "-"): v for k, v in headers.items()})
     return SignedDelivery(body, base, {})
+
+
+# --- the bad inputs, shared with queued mode's tests -------------------------------------
+
+GARBLED_SIGNATURE_HEADERS = [
+    pytest.param(None, "header", id="missing"),
+    pytest.param("", "header", id="empty"),
+    pytest.param("garbage", "header", id="garbled"),
+    pytest.param("t=abc,v1=" + "0" * 64, "header", id="bad-timestamp"),
+    pytest.param("t=1700000000", "header", id="no-v1"),
+    pytest.param("v1=" + "0" * 64, "header", id="no-t"),
+    pytest.param("t={now},v1=not-hex", "header", id="non-hex-v1"),
+]
+# Seconds between the signed timestamp and now; the default window is 300 s either way.
+OUTSIDE_THE_WINDOW = [
+    pytest.param(-301, id="stale"),
+    pytest.param(301, id="future"),
+    pytest.param(-10_000, id="ancient"),
+]
+NOT_JSON_BODIES = [
+    pytest.param(b"not json", id="text"),
+    pytest.param(b'{"id": ', id="truncated"),
+    pytest.param(b"\xff\xfe\x00", id="binary"),
+    pytest.param(b"", id="empty"),
+]
+NOT_EVENT_PAYLOADS = [
+    pytest.param([], id="array"),
+    pytest.param({"hello": "world"}, id="object"),
+    pytest.param(
+        {**sample_event("file.written"), "data": {"size_bytes": 3}}, id="missing-required-data"
+    ),
+    pytest.param(42, id="number"),
+]
+WRONG_METHODS = ["GET", "PUT", "DELETE"]
+WRONG_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", None]
+SMALL_BODY_LIMIT = 1024  # max_body_bytes for the oversized cases
+
+
+def signature_header(header: str | None) -> dict[str, str]:
+    """Headers for ``raw()`` carrying one of ``GARBLED_SIGNATURE_HEADERS``."""
+    return {} if header is None else {"X_Trove_Signature": header.format(now=int(time.time()))}
+
+
+def tampered(good: SignedDelivery) -> SignedDelivery:
+    """``good`` with its body changed after signing."""
+    return SignedDelivery(good.body.replace(b"plan.md", b"evil.sh"), good.headers, good.payload)
+
+
+def signed_raw(body: bytes) -> SignedDelivery:
+    """Arbitrary bytes, correctly signed: only what they say is wrong."""
+    return raw(body, X_Trove_Signature=sign_webhook(SECRET, body))
+
+
+def oversized() -> SignedDelivery:
+    """A correctly signed event larger than ``SMALL_BODY_LIMIT``."""
+    return signed_delivery("file.written", secret=SECRET, data={"path": "x" * 2000})
+
+
+def in_chunks(body: bytes, size: int = 512) -> Iterator[bytes]:
+    """``body`` streamed without a Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
 
 
 def assert_still_processable(
@@ -158,27 +222,14 @@ def test_a_delivery_signed_with_both_secrets_reports_the_new_one(
 # --- bad inputs: 400 with the reason, nothing recorded -----------------------------------
 
 
-@pytest.mark.parametrize(
-    ("header", "reason"),
-    [
-        (None, "header"),
-        ("", "header"),
-        ("garbage", "header"),
-        ("t=abc,v1=" + "0" * 64, "header"),
-        ("t=1700000000", "header"),
-        ("v1=" + "0" * 64, "header"),
-        ("t={now},v1=not-hex", "header"),
-    ],
-    ids=["missing", "empty", "garbled", "bad-timestamp", "no-v1", "no-t", "non-hex-v1"],
-)
+@pytest.mark.parametrize(("header", "reason"), GARBLED_SIGNATURE_HEADERS)
 def test_a_missing_or_garbled_signature_header_is_a_400_naming_the_header(
     make_client: MakeClient, recorder: Recorder, header: str | None, reason: str
 ) -> None:
     client = make_client(recorder.router)
     event = sample_event("file.written")
     body = json.dumps(event).encode()
-    headers = {} if header is None else {"X_Trove_Signature": header.format(now=int(time.time()))}
-    response = post(client, raw(body, **headers))
+    response = post(client, raw(body, **signature_header(header)))
     assert response.status_code == 400
     assert response.json()["status"] == "rejected"
     assert response.json()["reason"] == reason
@@ -199,15 +250,13 @@ def test_a_wrong_secret_is_a_400_mismatch(make_client: MakeClient, recorder: Rec
 def test_a_tampered_body_is_a_400_mismatch(make_client: MakeClient, recorder: Recorder) -> None:
     client = make_client(recorder.router)
     event = sample_event("file.written")
-    good = signed_delivery(payload=event, secret=SECRET)
-    tampered = SignedDelivery(good.body.replace(b"plan.md", b"evil.sh"), good.headers, event)
-    response = post(client, tampered)
+    response = post(client, tampered(signed_delivery(payload=event, secret=SECRET)))
     assert response.status_code == 400
     assert response.json()["reason"] == "mismatch"
     assert_still_processable(client, recorder, event)
 
 
-@pytest.mark.parametrize("offset", [-301, 301, -10_000], ids=["stale", "future", "ancient"])
+@pytest.mark.parametrize("offset", OUTSIDE_THE_WINDOW)
 def test_a_timestamp_outside_the_window_either_way_is_a_400_tolerance(
     make_client: MakeClient, recorder: Recorder, offset: int
 ) -> None:
@@ -226,33 +275,23 @@ def test_the_tolerance_is_configurable(make_client: MakeClient, recorder: Record
     assert post(client, delivery).json()["reason"] == "tolerance"
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"not json", b'{"id": ', b"\xff\xfe\x00", b""],
-    ids=["text", "truncated", "binary", "empty"],
-)
+@pytest.mark.parametrize("body", NOT_JSON_BODIES)
 def test_a_signed_body_that_is_not_json_is_a_400_body(
     make_client: MakeClient, recorder: Recorder, body: bytes
 ) -> None:
     client = make_client(recorder.router)
-    delivery = raw(body, X_Trove_Signature=sign_webhook(SECRET, body))
-    response = post(client, delivery)
+    response = post(client, signed_raw(body))
     assert response.status_code == 400
     assert response.json()["reason"] == "body"
     assert recorder.calls == []
 
 
-@pytest.mark.parametrize(
-    "payload",
-    [[], {"hello": "world"}, {**sample_event("file.written"), "data": {"size_bytes": 3}}, 42],
-    ids=["array", "object", "missing-required-data", "number"],
-)
+@pytest.mark.parametrize("payload", NOT_EVENT_PAYLOADS)
 def test_signed_json_that_is_not_an_event_is_a_400_body(
     make_client: MakeClient, recorder: Recorder, payload: Any
 ) -> None:
     client = make_client(recorder.router)
-    body = json.dumps(payload).encode()
-    response = post(client, raw(body, X_Trove_Signature=sign_webhook(SECRET, body)))
+    response = post(client, signed_raw(json.dumps(payload).encode()))
     assert response.status_code == 400
     assert response.json()["reason"] == "body"
     assert "not a Trove event" in response.json()["detail"]
@@ -263,9 +302,8 @@ def test_signed_json_that_is_not_an_event_is_a_400_body(
 
 
 def test_an_oversized_body_is_a_413(make_client: MakeClient, recorder: Recorder) -> None:
-    client = make_client(recorder.router, max_body_bytes=1024)
-    delivery = signed_delivery("file.written", secret=SECRET, data={"path": "x" * 2000})
-    response = post(client, delivery)
+    client = make_client(recorder.router, max_body_bytes=SMALL_BODY_LIMIT)
+    response = post(client, oversized())
     assert response.status_code == 413
     assert response.json()["reason"] == "size"
     assert recorder.calls == []
@@ -274,19 +312,14 @@ def test_an_oversized_body_is_a_413(make_client: MakeClient, recorder: Recorder)
 def test_an_oversized_body_without_a_content_length_is_a_413(
     make_client: MakeClient, recorder: Recorder
 ) -> None:
-    client = make_client(recorder.router, max_body_bytes=1024)
-    delivery = signed_delivery("file.written", secret=SECRET, data={"path": "x" * 5000})
-
-    def chunks() -> Any:
-        for start in range(0, len(delivery.body), 512):
-            yield delivery.body[start : start + 512]
-
-    response = client.post("/", content=chunks(), headers=delivery.headers)
+    client = make_client(recorder.router, max_body_bytes=SMALL_BODY_LIMIT)
+    delivery = oversized()
+    response = client.post("/", content=in_chunks(delivery.body), headers=delivery.headers)
     assert response.status_code == 413
     assert recorder.calls == []
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("method", WRONG_METHODS)
 def test_a_wrong_method_is_a_405_that_names_post(
     make_client: MakeClient, recorder: Recorder, method: str
 ) -> None:
@@ -296,7 +329,7 @@ def test_a_wrong_method_is_a_405_that_names_post(
     assert response.headers["allow"] == "POST"
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+@pytest.mark.parametrize("content_type", WRONG_CONTENT_TYPES)
 def test_a_wrong_content_type_is_a_415(
     make_client: MakeClient, recorder: Recorder, content_type: str | None
 ) -> None:

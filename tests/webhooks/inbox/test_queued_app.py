@@ -5,19 +5,24 @@ never 2xx — when the inbox cannot take it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from tests.webhooks import test_receiver as receiver
 from tests.webhooks.conftest import OLD_SECRET, SECRET, Recorder, post
 from tests.webhooks.tcp_proxy import TcpProxy
+from trove_sdk import sample_event
 from trove_webhooks import WebhookRouter, create_app
 from trove_webhooks.inbox import open_sync_inbox
-from trove_webhooks.testing import signed_delivery
+from trove_webhooks.testing import SignedDelivery, signed_delivery
 from trove_webhooks.wsgi import create_wsgi_app
 
 
@@ -49,29 +54,97 @@ def test_a_duplicate_is_absorbed_by_the_inbox(inbox_url: str, recorder: Recorder
     assert again.json()["status"] == "duplicate"
 
 
-@pytest.mark.parametrize(
-    "mutate",
-    [
-        lambda d: d.with_headers(X_Trove_Signature=None),
-        lambda d: signed_delivery(payload=d.payload, secret=OLD_SECRET),
-        lambda d: signed_delivery(
-            payload=d.payload, secret=SECRET, timestamp=int(time.time()) - 900
-        ),
-        lambda d: d.with_headers(Content_Type="text/plain"),
-    ],
-    ids=["unsigned", "wrong-secret", "stale", "content-type"],
-)
-def test_what_inline_mode_rejects_never_reaches_the_inbox(
-    inbox_url: str, recorder: Recorder, mutate: object
+# A request as (method, content, headers), built when the test runs (signatures are timed).
+BadRequest = Callable[[], tuple[str, Any, dict[str, str]]]
+
+
+def _post(delivery: SignedDelivery, content: Any = None) -> tuple[str, Any, dict[str, str]]:
+    return "POST", delivery.body if content is None else content, delivery.headers
+
+
+def _good() -> SignedDelivery:
+    return signed_delivery(payload=sample_event("file.written"), secret=SECRET)
+
+
+def _at(offset: int) -> BadRequest:
+    return lambda: _post(signed_delivery(secret=SECRET, timestamp=int(time.time()) + offset))
+
+
+def inline_matrix() -> list[Any]:
+    """Every bad input the inline tests send (``tests/webhooks/test_receiver.py``'s tables),
+    each with the status inline mode answers it with."""
+    cases: list[Any] = []
+
+    def add(name: str, status: int, request: BadRequest) -> None:
+        cases.append(pytest.param(request, status, id=name))
+
+    for case in receiver.GARBLED_SIGNATURE_HEADERS:
+        header = case.values[0]
+        body = json.dumps(sample_event("file.written")).encode()
+        add(
+            f"signature-{case.id}",
+            400,
+            lambda h=header, b=body: _post(receiver.raw(b, **receiver.signature_header(h))),
+        )
+    add("wrong-secret", 400, lambda: _post(signed_delivery(secret=OLD_SECRET)))
+    add("tampered", 400, lambda: _post(receiver.tampered(_good())))
+    for case in receiver.OUTSIDE_THE_WINDOW:
+        add(f"timestamp-{case.id}", 400, _at(case.values[0]))
+    for case in receiver.NOT_JSON_BODIES:
+        add(f"not-json-{case.id}", 400, lambda b=case.values[0]: _post(receiver.signed_raw(b)))
+    for case in receiver.NOT_EVENT_PAYLOADS:
+        body = json.dumps(case.values[0]).encode()
+        add(f"not-an-event-{case.id}", 400, lambda b=body: _post(receiver.signed_raw(b)))
+    add("oversized", 413, lambda: _post(receiver.oversized()))
+    add(
+        "oversized-chunked",
+        413,
+        lambda: _post(d := receiver.oversized(), receiver.in_chunks(d.body)),
+    )
+    for method in receiver.WRONG_METHODS:
+        add(f"method-{method}", 405, lambda m=method: (m, b"", {}))
+    for content_type in receiver.WRONG_CONTENT_TYPES:
+        add(
+            f"content-type-{content_type}",
+            415,
+            lambda c=content_type: _post(_good().with_headers(Content_Type=c)),
+        )
+    return cases
+
+
+@pytest.fixture(params=["asgi", "wsgi"])
+def queued_client(
+    request: pytest.FixtureRequest, inbox_url: str, recorder: Recorder
+) -> Iterator[httpx.Client]:
+    """A queued-mode receiver (no workers) with the inline tests' small body limit."""
+    options: dict[str, Any] = {
+        "secret": SECRET,
+        "inbox": inbox_url,
+        "max_body_bytes": receiver.SMALL_BODY_LIMIT,
+    }
+    if request.param == "asgi":
+        with TestClient(create_app(recorder.router, workers=0, **options)) as client:
+            yield client
+        return
+    app = create_wsgi_app(recorder.router, **options)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
+        yield client
+    app.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("bad", "status"), inline_matrix())
+def test_what_inline_mode_rejects_is_rejected_alike_and_never_reaches_the_inbox(
+    queued_client: httpx.Client, inbox_url: str, recorder: Recorder, bad: BadRequest, status: int
 ) -> None:
-    with TestClient(
-        create_app(recorder.router, secret=SECRET, inbox=inbox_url, workers=0)
-    ) as client:
-        response = post(client, mutate(signed_delivery(secret=SECRET)))  # type: ignore[operator]
-        assert response.status_code in (400, 415)
+    method, content, headers = bad()
+    response = queued_client.request(method, "/", content=content, headers=headers)
+    assert response.status_code == status
+    assert recorder.calls == []
     box = open_sync_inbox(inbox_url)
-    assert sum(box.stats().values()) == 0
-    box.close()
+    try:
+        assert sum(box.stats().values()) == 0
+    finally:
+        box.close()
 
 
 def test_an_event_without_a_handler_is_ignored_not_queued(inbox_url: str) -> None:
