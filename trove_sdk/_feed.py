@@ -28,6 +28,13 @@ __all__ = ["EventPage", "EventStream", "EventsOps", "StreamedEvent"]
 # Statuses after which reconnecting cannot help: the key, the route or the request is wrong.
 _FATAL_STREAM_STATUS = frozenset({400, 401, 403, 404, 405, 410, 422})
 
+# The longest an open stream may stay silent. The server sends a ``: keep-alive`` comment
+# every 15 s (CONTRACT X1; trove_server's ``sse_keepalive``), so an idle stream is never quiet
+# this long; a half-open connection (a NAT or proxy dropped it, the host vanished without a
+# FIN) is, and without a read timeout it would hang for ever. Four keep-alives missed: the
+# stream reconnects and resumes from its cursor.
+_STREAM_READ_TIMEOUT = 60.0
+
 
 @dataclass(frozen=True)
 class EventPage:
@@ -80,6 +87,8 @@ def parse_page(response: httpx.Response) -> EventPage:
 class EventsOps(HTTPBase):
     """Feed and stream requests; ``_workspace_op`` says which workspace the key belongs to."""
 
+    _stream_read_timeout: float = _STREAM_READ_TIMEOUT  # (tests shorten it)
+
     def _workspace_op(self) -> Op[str]:
         raise NotImplementedError
 
@@ -129,10 +138,11 @@ class EventsOps(HTTPBase):
             types=_types_param(types),
             namespace=namespace,
             reconnect=reconnect,
-            # No read timeout: the server sends a keep-alive comment every 15 s and an idle
-            # stream is normal. Connecting and sending keep the client's limit, so a host
-            # that has gone silent ends in a reconnect, not a hang.
-            timeout=httpx.Timeout(self._timeout, read=None),
+            # Reading waits for the next event or keep-alive, not the client's limit (an idle
+            # stream is normal), but never for ever: see _STREAM_READ_TIMEOUT. Connecting and
+            # sending keep the client's limit, so a host that has gone silent ends in a
+            # reconnect, not a hang.
+            timeout=httpx.Timeout(self._timeout, read=self._stream_read_timeout),
         )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -19,6 +21,7 @@ from trove_sdk import (
     TroveError,
     sample_event,
 )
+from trove_sdk._feed import _STREAM_READ_TIMEOUT
 from trove_sdk._sse import SSEDecoder
 
 BASE = "https://api.test"
@@ -164,7 +167,9 @@ async def test_the_async_stream_resumes_the_same_way() -> None:
     assert seen_ids == [None, "1"]
 
 
-def test_the_stream_waits_for_events_forever_but_not_for_a_connection() -> None:
+def test_the_stream_waits_long_for_events_but_not_forever_nor_for_a_connection() -> None:
+    """Reading waits well past the server's 15 s keep-alive (CONTRACT X1) but not for ever;
+    connecting and sending keep the client's limit."""
     with (
         respx.mock(base_url=BASE) as router,
         TroveAdminClient("k", WS, base_url=BASE, timeout=7) as client,
@@ -172,5 +177,96 @@ def test_the_stream_waits_for_events_forever_but_not_for_a_connection() -> None:
         route = router.get(STREAM).mock(return_value=_sse(CONNECTED, _block(1)))
         next(client.stream_events())
     timeout = route.calls[0].request.extensions["timeout"]
-    assert timeout["read"] is None
+    assert timeout["read"] == _STREAM_READ_TIMEOUT == 60.0
+    assert timeout["read"] >= 4 * 15
     assert (timeout["connect"], timeout["write"], timeout["pool"]) == (7, 7, 7)
+
+
+class StallingStreamServer:
+    """A real socket server: each connection gets the SSE response head and its scripted
+    blocks, then silence on an open socket — a half-open connection, as when a NAT or proxy
+    dropped it. Records each request's head."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = replies
+        self.requests: list[dict[str, str]] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._connections: list[socket.socket] = []
+        self._closing = threading.Event()
+        self.base_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        for reply in self.replies:
+            while not self._closing.is_set():
+                try:
+                    conn, _ = self._listener.accept()
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                return
+            self._connections.append(conn)
+            conn.settimeout(5)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+            lines = head.decode("latin-1").split("\r\n")[1:]
+            self.requests.append(
+                {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines) if k}
+            )
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                b"cache-control: no-cache\r\n\r\n" + reply.encode()
+            )
+
+    def close(self) -> None:
+        self._closing.set()
+        self._thread.join(5)
+        for conn in self._connections:
+            conn.close()
+        self._listener.close()
+
+
+@pytest.fixture
+def stalling() -> Iterator[StallingStreamServer]:
+    server = StallingStreamServer([CONNECTED + _block(5), CONNECTED + _block(6)])
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.mark.timeout(20)
+def test_a_stalled_stream_reconnects_and_resumes_from_its_cursor(
+    stalling: StallingStreamServer,
+) -> None:
+    """A connection that goes silent (no keep-alive either) ends in a read timeout, and the
+    reconnection asks to resume after the last event: nothing lost, nothing repeated."""
+    with TroveAdminClient("k", WS, base_url=stalling.base_url) as client:
+        client._stream_read_timeout = 0.3
+        stream = client.stream_events()
+        got = [next(stream).cursor, next(stream).cursor]
+        stream.close()
+    assert got == ["5", "6"]
+    assert "last-event-id" not in stalling.requests[0]
+    assert stalling.requests[1]["last-event-id"] == "5"
+
+
+@pytest.mark.timeout(20)
+async def test_a_stalled_async_stream_reconnects_and_resumes_from_its_cursor(
+    stalling: StallingStreamServer,
+) -> None:
+    async with AsyncTroveAdminClient("k", WS, base_url=stalling.base_url) as client:
+        client._stream_read_timeout = 0.3
+        stream = client.stream_events()
+        got = [(await anext(stream)).cursor, (await anext(stream)).cursor]
+        await stream.aclose()
+    assert got == ["5", "6"]
+    assert "last-event-id" not in stalling.requests[0]
+    assert stalling.requests[1]["last-event-id"] == "5"
