@@ -23,6 +23,13 @@ from trove_server.db import Database
 
 __all__ = ["EventBus", "EventLog", "NewEvent", "StoredEvent", "append", "feed_row"]
 
+# JSON may hold U+2028, U+2029 and U+0085 unescaped, but ``str.splitlines`` ends a line at each,
+# and SSE readers built on it (trove-sdk 0.7.6's ``webhooks listen``, httpx's ``iter_lines``)
+# then cut the ``data:`` line in two: 0.7.6 silently dropped such an event (a file name or an
+# exec's stdout holding one), and ``trove webhooks listen`` stopped on it — again at every
+# restart, since it resumes there. Escaped, the JSON means the same and is one line for all.
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
 
 @dataclass(frozen=True)
 class NewEvent:
@@ -72,7 +79,8 @@ def _envelope(workspace_id: str, event: NewEvent, created_ms: int) -> tuple[str,
     # The catalogue is the contract: an envelope our own SDK cannot parse is a server bug,
     # caught here rather than in a receiver.
     parse_event(envelope)
-    return event_id, json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+    body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+    return event_id, body.translate(_LINE_BREAKS)
 
 
 def append(conn: sqlite3.Connection, workspace_id: str, event: NewEvent) -> StoredEvent:

@@ -35,10 +35,16 @@ pytestmark = [
     pytest.mark.skipif(os.name == "nt", reason="stops the CLI with SIGINT (Ctrl-C)"),
 ]
 
-# What the ``trove`` console script does (entry point ``trove_sdk.cli:main``). Run through the
-# venv's python because the cached venv was built elsewhere and renamed (see conftest.py).
-LAUNCH = "import sys; from trove_sdk.cli import main; sys.argv[0] = 'trove'; sys.exit(main())"
+# What the ``trove`` console script does (entry point ``trove_sdk.cli:main``), through the venv's
+# python because the cached venv was built elsewhere and renamed (see conftest.py). SIGINT is
+# Ctrl-C as at a terminal even when this suite runs where it is ignored (a background job).
+LAUNCH = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from trove_sdk.cli import main; sys.argv[0] = 'trove'; sys.exit(main())"
+)
 NAMESPACE = "cli-default"
+# Characters ``str.splitlines`` ends a line at, which 0.7.6's listen reads the stream with.
+AWKWARD = "workspace/naïve\u2028line\u2029par\x85nel ☃.txt"
 
 
 @dataclass
@@ -402,8 +408,8 @@ def test_webhooks_listen_forwards_the_servers_bytes_signed_with_the_printed_secr
     )  # fmt: skip
     try:
         listen.wait_for(listen.out, f"✓ connected to workspace {cli.server.workspace_id}")
-        # 0.7.6 says "connected" before it opens the stream: write until something arrives.
         with cli.server.client("hooked") as client:
+            # 0.7.6 says "connected" before it opens the stream: write until something arrives.
             deadline = time.monotonic() + 30
             i = 0
             while receiver.find(lambda d: d.path == "/trove/events") is None:
@@ -411,7 +417,10 @@ def test_webhooks_listen_forwards_the_servers_bytes_signed_with_the_printed_secr
                 client.write(f"workspace/hooked{i}.txt", "x")
                 i += 1
                 time.sleep(0.1)
-        forwarded = receiver.wait_for(lambda d: d.path == "/trove/events")
+            client.write(AWKWARD, "x")
+        forwarded = receiver.wait_for(
+            lambda d: d.path == "/trove/events" and json.loads(d.body)["data"]["path"] == AWKWARD
+        )
         signature = forwarded.headers["X-Trove-Signature"]
         event = verify_webhook(secret=secret, body=forwarded.body, signature_header=signature)
         line = listen.wait_for(listen.out, event.id)
