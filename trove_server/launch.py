@@ -1,5 +1,6 @@
 """What ``trove server`` / ``python -m trove_server`` and ``trove dev`` do around the server:
-first credentials, the startup banner (stderr), then serving until Ctrl-C."""
+first credentials, the startup banner (stderr, with a fresh one-time dashboard link at every
+start), then serving until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -61,8 +62,12 @@ def run_server_command(
         created: Credentials | None = None
         if bootstrap and existing is None:
             created = create_workspace(db, "default")
-        link_workspace = created.workspace_id if created else None
-        link = mint_dashboard_link(db, link_workspace) if link_workspace else None
+        # A fresh one-time sign-in link at every start, not only the first: the first one was
+        # used (or lost with the terminal), and a browser session is what approves device logins.
+        link_workspace = created.workspace_id if created is not None else None
+        if existing is not None:
+            link_workspace = str(existing["id"])
+        link = mint_dashboard_link(db, link_workspace) if link_workspace is not None else None
     finally:
         db.close()
     if existing is None and created is None:

@@ -49,7 +49,7 @@ def login_page(next_path: str, error: str | None = None, status: int = 200) -> H
     problem = f'<p class="error" id="error">{escape(error)}</p>' if error else ""
     body = f"""{problem}
 <p>Sign in as the owner of a workspace: open the dashboard link that <code>trove dev</code>
-(or <code>trove server --bootstrap</code>) printed, or paste an admin key.</p>
+(or <code>trove server</code>) printed when it started, or paste an admin key.</p>
 <form method="post" action="/dashboard/login">
 <label for="admin_key">Admin key</label>
 <input id="admin_key" name="admin_key" type="password" autocomplete="off" required>

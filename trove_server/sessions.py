@@ -1,10 +1,11 @@
 """Browser sessions of a workspace owner (dashboard, device-login approval).
 
-A session starts from a one-time dashboard link (printed by ``trove dev`` / ``--bootstrap``)
-or from an admin key pasted into the sign-in form; such a session lasts only as long as the key
-(revoking a leaked key also ends the sessions it opened, which could approve logins). The
-cookie is ``HttpOnly``, ``SameSite=Strict``; only its digest is stored. Forms carry a CSRF
-token derived from the cookie, which a page on another origin can neither read nor compute.
+A session starts from a one-time dashboard link (a fresh one is printed at every start of
+``trove dev`` / ``trove server``) or from an admin key pasted into the sign-in form; such a
+session lasts only as long as the key (revoking a leaked key also ends the sessions it opened,
+which could approve logins). The cookie is ``HttpOnly``, ``SameSite=Strict``; only its digest
+is stored. Forms carry a CSRF token derived from the cookie, which a page on another origin
+can neither read nor compute.
 """
 
 from __future__ import annotations

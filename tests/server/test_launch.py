@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from trove_sdk import TroveAdminClient, TroveClient
@@ -77,6 +78,27 @@ def test_bootstrap_prints_the_isolation_and_first_keys_once(tmp_path, trove_home
     again = tmp_path / "second.log"
     with running(args, _env(trove_home), again):
         assert "admin key" not in again.read_text()
+
+
+def test_every_start_prints_a_fresh_one_time_dashboard_link(tmp_path, trove_home):
+    """Not only the first: a restart (without ``--bootstrap``) signs the owner in again, with
+    a new link that works once; the token is printed in the banner line and nowhere else."""
+    data = tmp_path / "data"
+    args = [sys.executable, "-m", "trove_server", "--port", "0", "--data-dir", str(data)]
+    links = []
+    for run, extra in enumerate([["--bootstrap"], [], []]):
+        log = tmp_path / f"run{run}.log"
+        with running(args + extra, _env(trove_home), log):
+            banner = log.read_text()
+            link = _value(banner, "dashboard (one-time link):")
+            assert link.startswith(f"{_url(banner)}/dashboard?token=")
+            with httpx.Client() as browser:
+                assert browser.get(link).status_code == 303  # signed in
+                assert browser.get(link).status_code == 401  # used up
+        token = link.split("token=", 1)[1]
+        assert log.read_text().count(token) == 1
+        links.append(link)
+    assert len({link.split("token=")[1] for link in links}) == 3
 
 
 def test_without_bootstrap_an_empty_server_says_how_to_get_keys(tmp_path, trove_home):
