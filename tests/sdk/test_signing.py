@@ -31,8 +31,22 @@ NOW = 1777507200
 VECTORS_FILE = Path(__file__).with_name("vectors") / "signatures.json"
 
 
+# The project's own copy, beside the repository in a full checkout of the project.
+SHARED_VECTORS_FILE = Path(__file__).parents[3] / "shared" / "vectors" / VECTORS_FILE.name
+
+
 def _vectors() -> list[dict[str, Any]]:
     return json.loads(VECTORS_FILE.read_text())["vectors"]
+
+
+def test_the_vectors_copy_matches_the_shared_vectors() -> None:
+    """The copy drifts silently otherwise: the vectors would pass against a stale file."""
+    if not SHARED_VECTORS_FILE.parent.is_dir():
+        pytest.skip(f"no shared vectors beside this checkout ({SHARED_VECTORS_FILE.parent})")
+    shared = json.loads(SHARED_VECTORS_FILE.read_text())
+    assert json.loads(VECTORS_FILE.read_text()) == shared, (
+        f"{VECTORS_FILE} differs from {SHARED_VECTORS_FILE}: copy the shared file over it"
+    )
 
 
 def body_of(event_type: str = "file.written", **overrides: Any) -> bytes:
