@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -11,6 +11,7 @@ import respx
 from tests.sdk.clock import instant_sleeps
 from trove_sdk import (
     AsyncTroveClient,
+    TroveAdminClient,
     TroveClient,
     TroveConnectionError,
     TroveError,
@@ -94,6 +95,74 @@ def test_creates_and_restores_are_not_retried(
         with pytest.raises(TroveServerError):
             call(client)
     assert route.call_count == 1
+
+
+WS = "ws-d69634745de7ce97"
+ADMIN = f"/v1/workspaces/{WS}"
+
+
+def _admin(retries: int = 2) -> TroveAdminClient:
+    return TroveAdminClient("trove-sk-admin", WS, base_url=BASE, max_retries=retries)
+
+
+@pytest.mark.parametrize("status", [408, 429, 502, 503, 504])
+@pytest.mark.parametrize(
+    ("path", "call"),
+    [
+        ("/keys", lambda a: a.create_key("ci")),
+        ("/webhooks", lambda a: a.create_webhook("https://example.test/hook")),
+        ("/webhooks/wh-1/test", lambda a: a.test_webhook("wh-1")),
+        ("/webhooks/wh-1/rotate-secret", lambda a: a.rotate_webhook_secret("wh-1")),
+        ("/webhooks/wh-1/replay", lambda a: a.replay_webhook("wh-1", since="1h")),
+        ("/webhooks/wh-1/deliveries/dlv-1/retry", lambda a: a.retry_delivery("wh-1", "dlv-1")),
+    ],
+    ids=[
+        "create_key",
+        "create_webhook",
+        "test_webhook",
+        "rotate_webhook_secret",
+        "replay_webhook",
+        "retry_delivery",
+    ],
+)
+def test_admin_creates_are_not_retried_after_a_response(
+    path: str, call: Callable[[TroveAdminClient], object], status: int, sleeps: list[float]
+) -> None:
+    """A second POST could mint a second key or webhook, send a second test event, rotate
+    twice (losing the secret shown once) or queue a delivery twice."""
+    with respx.mock(base_url=BASE) as router, _admin() as admin:
+        route = router.post(ADMIN + path).respond(status)
+        with pytest.raises(TroveError):
+            call(admin)
+    assert route.call_count == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("status", [408, 429, 502, 503, 504])
+@pytest.mark.parametrize(
+    ("path", "answer", "call"),
+    [
+        ("/keys", {"keys": []}, lambda a: a.list_keys()),
+        ("/webhooks", {"webhooks": []}, lambda a: a.list_webhooks()),
+        ("/webhooks/wh-1/deliveries", {"deliveries": []}, lambda a: a.list_deliveries("wh-1")),
+        ("/events", {"events": []}, lambda a: a.list_events()),
+    ],
+    ids=["list_keys", "list_webhooks", "list_deliveries", "list_events"],
+)
+def test_admin_reads_are_retried(
+    path: str,
+    answer: dict[str, object],
+    call: Callable[[TroveAdminClient], object],
+    status: int,
+    sleeps: list[float],
+) -> None:
+    with respx.mock(base_url=BASE) as router, _admin() as admin:
+        route = router.get(ADMIN + path).mock(
+            side_effect=[httpx.Response(status), httpx.Response(200, json=answer)]
+        )
+        call(admin)
+    assert route.call_count == 2
+    assert len(sleeps) == 1
 
 
 def test_write_upload_and_delete_are_retried(sleeps: list[float]) -> None:
