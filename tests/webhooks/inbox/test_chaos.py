@@ -2,10 +2,14 @@
 
 5,000 deliveries (+30% duplicates, half of them sent at the same moment to the other
 receiver, 10% of events failing their first run) go to two queued-mode receiver processes
-sharing a SQLite inbox, drained by two ``trove webhooks worker`` processes. Meanwhile receivers
+sharing an inbox, drained by two ``trove webhooks worker`` processes. Meanwhile receivers
 and workers are SIGKILLed at random moments and restarted. The sender behaves like Trove: it
 retries until it gets a 2xx. At the end every acknowledged event is ``done`` exactly once in
 the inbox, and every handler re-run is explained by a failure or by a kill.
+
+It runs on both backends (``inbox_url``): a real SQLite file, and a fresh table in the real
+PostgreSQL, dropped afterwards. Both take the full 5,000 events: each run took 23-30 s on two
+shared cores, PostgreSQL no slower than SQLite.
 """
 
 from __future__ import annotations
@@ -108,9 +112,8 @@ def deliveries() -> list[tuple[SignedDelivery, int]]:
 
 
 def test_no_acknowledged_event_is_lost_through_kills_failures_and_duplicates(
-    tmp_path: Path, record_property: pytest.RecordProperty
+    inbox_url: str, tmp_path: Path, record_property: pytest.RecordProperty
 ) -> None:
-    inbox_url = f"sqlite:///{tmp_path}/inbox.db"
     cluster = Cluster(tmp_path, inbox_url)
     cluster.start()
     acked: set[str] = set()
@@ -196,7 +199,8 @@ def test_no_acknowledged_event_is_lost_through_kills_failures_and_duplicates(
             reruns += extra
     failures = sum(1 for r in runs.values() if any(p == "fail" for _, p in r))
     report = (
-        f"chaos: {len(jobs)} deliveries ({len(jobs) - EVENTS} duplicates), {EVENTS} events, "
+        f"chaos ({inbox_url.split(':', 1)[0]}): {len(jobs)} deliveries "
+        f"({len(jobs) - EVENTS} duplicates), {EVENTS} events, "
         f"{failures} injected failures, {cluster.kills} SIGKILLs, {reruns} handler re-runs "
         f"after a kill mid-handler, {elapsed:.1f}s"
     )
