@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from trove_sdk import (
     TroveConnectionError,
     TroveServerError,
     TroveTimeoutError,
+    verify_webhook,
 )
 
 SECRET = "trove-whsec-" + "4" * 48
@@ -37,20 +40,45 @@ ROOT = Path(__file__).resolve().parents[4]
 
 
 class Listen:
-    """``trove webhooks listen --json ARGS`` in a subprocess, its output read as it comes."""
+    """``trove webhooks listen [--json] ARGS`` in a subprocess, its output read as it comes.
 
-    def __init__(self, url: str, *args: str) -> None:
+    With ``tty=True`` stdout is a pseudo-terminal (where colour would be on) and its lines
+    are kept without the terminal's ``\\r``; ``env`` is added to this process's environment.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *args: str,
+        as_json: bool = True,
+        tty: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        argv = [TROVE, "webhooks", "listen", "--forward-to", url]
+        if as_json:
+            argv.append("--json")
+        stdout: int = subprocess.PIPE
+        terminal: int | None = None
+        if tty:
+            import pty
+
+            terminal, stdout = pty.openpty()
         self.process = subprocess.Popen(
-            [TROVE, "webhooks", "listen", "--forward-to", url, "--json", *args],
-            stdout=subprocess.PIPE,
+            [*argv, *args],
+            stdout=stdout,
             stderr=subprocess.PIPE,
             text=True,
-            env=dict(os.environ),
+            env={**os.environ, **(env or {})},
         )
+        out_stream: Any = self.process.stdout
+        if terminal is not None:
+            os.close(stdout)  # the child holds it now: its exit ends our reads
+            out_stream = open(terminal, encoding="utf-8", newline="")  # noqa: SIM115
+        self._streams = [out_stream, self.process.stderr]
         self.out: list[str] = []
         self.err: list[str] = []
         self._readers = [
-            threading.Thread(target=self._read, args=(self.process.stdout, self.out), daemon=True),
+            threading.Thread(target=self._read, args=(out_stream, self.out), daemon=True),
             threading.Thread(target=self._read, args=(self.process.stderr, self.err), daemon=True),
         ]
         for reader in self._readers:
@@ -58,8 +86,11 @@ class Listen:
 
     @staticmethod
     def _read(stream: Any, lines: list[str]) -> None:
-        for line in stream:
-            lines.append(line)
+        try:
+            for line in stream:
+                lines.append(line.replace("\r\n", "\n"))
+        except OSError:  # EIO: a pseudo-terminal whose other end has closed
+            pass
 
     def wait_for(self, text: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -81,7 +112,7 @@ class Listen:
     def _close(self) -> None:
         for reader in self._readers:
             reader.join(10)
-        for stream in (self.process.stdout, self.process.stderr):
+        for stream in self._streams:
             if stream is not None:
                 stream.close()
 
@@ -95,9 +126,9 @@ class Listen:
         return "".join(self.out), "".join(self.err)
 
 
-def start_listen(url: str, *args: str) -> Listen:
+def start_listen(url: str, *args: str, **options: Any) -> Listen:
     """Start ``listen`` and wait until it is connected: events from then on are forwarded."""
-    listen = Listen(url, *args)
+    listen = Listen(url, *args, **options)
     listen.wait_for("✓ connected")
     return listen
 
@@ -125,7 +156,7 @@ def receiver() -> Iterator[tuple[RecordingReceiver, str]]:
         yield app, url + "/trove/events"
 
 
-def test_events_arrive_signed_with_the_servers_exact_bytes_and_d9_headers(
+def test_events_arrive_signed_with_the_d9_headers(
     profiles: Config, receiver: tuple[RecordingReceiver, str], client: TroveClient, namespace: str
 ) -> None:
     app, url = receiver
@@ -148,6 +179,129 @@ def test_events_arrive_signed_with_the_servers_exact_bytes_and_d9_headers(
         assert headers["content-type"] == "application/json"
     assert f"signing secret: {SECRET}  (--secret)" in err
     assert "forwarded 3, failed 0, retried 0, latency p50" in err
+
+
+def local_time(created_at: str) -> str:
+    """An event line's time: local ``HH:MM:SS`` today, ``MM-DD HH:MM:SS`` on other days."""
+    moment = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone()
+    if moment.date() == datetime.now(moment.tzinfo).date():
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%m-%d %H:%M:%S")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("no_color", [True, False], ids=["NO_COLOR", "colour"])
+def test_without_json_each_event_is_one_line_time_type_id_status_and_latency(
+    profiles: Config,
+    receiver: tuple[RecordingReceiver, str],
+    client: TroveClient,
+    namespace: str,
+    no_color: bool,
+) -> None:
+    """On a terminal, one line per forwarded event on stdout (the banner is on stderr);
+    ``NO_COLOR`` takes the green away and nothing else."""
+    app, url = receiver
+    env = {"NO_COLOR": "1" if no_color else ""}  # empty means unset (no-color.org)
+    listen = start_listen(
+        url, "--secret", SECRET, "-n", namespace, "--max-events", "2",
+        as_json=False, tty=True, env=env,
+    )  # fmt: skip
+    produce_until_done(listen, client, "human")
+    finish(listen)
+    assert len(app.receipts) == 2
+    feed = {e.id: e for e in client.iter_events(namespace=namespace)}
+    lines = [line.rstrip("\n") for line in listen.out]
+    assert len(lines) == 2, lines
+    for line, receipt in zip(lines, app.receipts, strict=True):
+        event = feed[receipt.event_id]
+        plain = line.removeprefix("\x1b[32m").removesuffix("\x1b[0m")
+        coloured = plain != line
+        assert coloured is not no_color  # green exactly when colour is allowed
+        assert "\x1b" not in plain
+        head = f"{local_time(event.created_at):<14}  ✓ {'file.written':<18}  {event.id}  →  200  ("
+        assert plain.startswith(head), plain
+        latency = plain[len(head) :]
+        assert re.fullmatch(r"\d+ms\)", latency), plain
+        assert int(latency[:-3]) < 5000  # under the forward timeout
+
+
+class RawStream:
+    """The server's event stream for one namespace, read as bytes: each event's ``data:``
+    payload exactly as it came over the wire, by event id."""
+
+    def __init__(self, server: Any, namespace: str) -> None:
+        self.data: dict[str, bytes] = {}
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(server, namespace), daemon=True)
+        self._thread.start()
+        assert self.connected.wait(30), "the stream did not open"
+
+    def _run(self, server: Any, namespace: str) -> None:
+        import httpx
+
+        url = f"{server.base_url}/v1/workspaces/{server.workspace_id}/webhooks/stream"
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        with httpx.stream(
+            "GET", url, params={"namespace": namespace}, headers=headers, timeout=None
+        ) as response:
+            buffer = b""
+            for chunk in response.iter_raw():  # a keep-alive at least every second
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")  # this server ends SSE lines with LF
+                for line in lines:
+                    if line.startswith(b"data: "):
+                        payload = line[len(b"data: ") :]
+                        envelope = json.loads(payload)
+                        if envelope["type"] == "connected":
+                            self.connected.set()
+                        else:
+                            self.data[envelope["id"]] = payload
+                if self._stop.is_set():
+                    return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def test_the_forwarded_body_is_the_exact_bytes_the_server_streamed_signed_with_the_secret(
+    profiles: Config, trove_server: Any, client: TroveClient, namespace: str
+) -> None:
+    """Not a re-serialisation: the same bytes, whatever the JSON holds (non-ASCII, astral
+    characters, escapes, U+2028), so the receiver sees exactly what production delivers."""
+    secret = invoke("webhooks", "listen", "--print-secret").stdout.strip()
+    app = RecordingReceiver(secret)
+    raw = RawStream(trove_server, namespace)
+    try:
+        with serve(app) as base:
+            listen = start_listen(base + "/trove/events", "-n", namespace, "--max-events", "3")
+            client.write("workspace/naïve\u2028☃ 😀.txt", "x")
+            client.exec_detailed("printf 'tab\\t \"q\" \\\\ é 😀 \\342\\200\\250 </script>\\n'")
+            client.write("workspace/plain.txt", "x")
+            _, err = finish(listen)
+        deadline = time.monotonic() + 30
+        while not all(r.event_id in raw.data for r in app.receipts):
+            assert time.monotonic() < deadline, "the stream never sent some events"
+            time.sleep(0.02)
+    finally:
+        raw.close()
+
+    assert f"signing secret: {secret}  (local secret of profile 'default')" in err
+    assert [r.event_type for r in app.receipts] == [
+        "file.written",
+        "exec.completed",
+        "file.written",
+    ]
+    for receipt in app.receipts:
+        assert receipt.body == raw.data[receipt.event_id]
+        event = verify_webhook(
+            secret=secret, body=receipt.body, signature_header=receipt.headers["x-trove-signature"]
+        )
+        assert event.id == receipt.event_id
+    written, executed, _ = (r.body for r in app.receipts)
+    assert "naïve\\u2028☃ 😀".encode() in written  # UTF-8 as sent, U+2028 escaped by the server
+    assert 'tab\\t \\"q\\" \\\\ é 😀 \\u2028 </script>\\n'.encode() in executed
 
 
 def test_the_local_secret_is_made_once_per_profile_and_kept(
