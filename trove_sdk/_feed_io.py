@@ -14,6 +14,7 @@ from trove_sdk._events import Event
 from trove_sdk._feed import EventPage, EventsOps, StreamedEvent
 from trove_sdk._io import AsyncIO, SyncIO
 from trove_sdk._models import NamespaceInfo
+from trove_sdk._sse import SSELineSplitter
 
 __all__ = ["AsyncFeed", "SyncFeed"]
 
@@ -87,10 +88,12 @@ class SyncFeed(EventsOps, SyncIO):
                         response.read()
                     stream.opened(response)
                     if response.is_success:
-                        for line in response.iter_lines():
-                            item = stream.line(line)
-                            if item is not None:
-                                yield item
+                        lines = SSELineSplitter()
+                        for chunk in response.iter_bytes():
+                            for line in lines.feed(chunk):
+                                item = stream.line(line)
+                                if item is not None:
+                                    yield item
                 finally:
                     response.close()
             except httpx.TransportError as exc:
@@ -157,10 +160,12 @@ class AsyncFeed(EventsOps, AsyncIO):
                         await response.aread()
                     stream.opened(response)
                     if response.is_success:
-                        async for line in response.aiter_lines():
-                            item = stream.line(line)
-                            if item is not None:
-                                yield item
+                        lines = SSELineSplitter()
+                        async for chunk in response.aiter_bytes():
+                            for line in lines.feed(chunk):
+                                item = stream.line(line)
+                                if item is not None:
+                                    yield item
                 finally:
                     await response.aclose()
             except httpx.TransportError as exc:

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+__all__ = ["SSEDecoder", "SSELineSplitter", "ServerSentEvent"]
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+class SSELineSplitter:
+    """Cuts a ``text/event-stream`` body, chunk by chunk, into lines.
+
+    Only CRLF, LF and CR end a line in SSE. ``str.splitlines`` (and httpx's ``iter_lines``,
+    built on it) also ends one at U+2028, U+2029, U+0085 and a few control characters, which
+    JSON carries unescaped inside strings — a file called ``a\u2028b`` would cut its event in
+    two. Splitting the bytes is safe: no multi-byte UTF-8 sequence contains CR or LF.
+    """
+
+    def __init__(self) -> None:
+        self._partial = b""
+        self._after_cr = False  # the last chunk ended in CR: a leading LF belongs to it
+
+    def feed(self, chunk: bytes) -> list[str]:
+        data = self._partial + chunk
+        if self._after_cr and data.startswith(b"\n"):
+            data = data[1:]
+        self._after_cr = data.endswith(b"\r")
+        *lines, self._partial = _LINE_END.split(data)
+        return [line.decode("utf-8", "replace") for line in lines]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from trove_sdk import (
     sample_event,
 )
 from trove_sdk._feed import _STREAM_READ_TIMEOUT
-from trove_sdk._sse import SSEDecoder
+from trove_sdk._sse import SSEDecoder, SSELineSplitter
 
 BASE = "https://api.test"
 WS = "ws-d69634745de7ce97"
@@ -59,6 +59,26 @@ def test_sse_decoder_joins_data_lines_skips_comments_and_keeps_the_last_id() -> 
     lines = [": keep-alive", "id: 7", "event: x", "data: a", "data: b", "", "data: c", ""]
     events = [e for e in map(decoder.feed, lines) if e is not None]
     assert [(e.event, e.data, e.id) for e in events] == [("x", "a\nb", "7"), ("message", "c", "7")]
+
+
+def test_sse_lines_end_only_at_cr_lf_or_crlf_even_across_chunks() -> None:
+    splitter = SSELineSplitter()
+    chunks = [b"data: a\r", b"\nid: 1\r", b"data: \xe2\x80", b"\xa8x\n\n"]
+    lines = [line for chunk in chunks for line in splitter.feed(chunk)]
+    assert lines == ["data: a", "id: 1", "data: \u2028x", ""]
+
+
+def test_a_streamed_event_whose_json_holds_unescaped_line_separators_arrives_whole() -> None:
+    """U+2028/U+2029/U+0085 are legal unescaped in JSON; str.splitlines would cut there."""
+    event = sample_event(
+        "file.written", event_id="evt-000000000009", data={"path": "a\u2028b\u0085c"}
+    )
+    data = json.dumps(event, ensure_ascii=False)
+    with respx.mock(base_url=BASE) as router, TroveAdminClient("k", WS, base_url=BASE) as client:
+        router.get(STREAM).mock(return_value=_sse(CONNECTED, f"id: 9\ndata: {data}\n\n"))
+        got = next(client.stream_events(reconnect=False))
+    assert got.event.data.path == "a\u2028b\u0085c"
+    assert got.payload == data
 
 
 def test_iter_events_walks_every_page_newest_first() -> None:
