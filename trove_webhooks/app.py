@@ -6,8 +6,18 @@ give Trove the URL with the trailing slash (``.../trove/events/``): Starlette an
 mount path with a redirect, which webhook senders do not follow (``TroveWebhookMiddleware``
 serves an exact path instead). The store is opened lazily on first use, so a mounted app
 works even though Starlette does not run a mounted app's lifespan; when the lifespan does run
-it checks the store at start-up, runs the inbox workers in queued mode, and on shutdown waits
-for them before closing the store.
+it checks the store at start-up, starts the inbox workers in queued mode, and on shutdown waits
+for them to finish the events in hand before closing the store.
+
+Mounted, a queued app starts its workers at the first request it serves (a delivery or its
+``/healthz``) on the running loop, and they end with that loop, handing back what they hold.
+To have them start with the parent and finish their events at its shutdown, give the parent
+the receiver's lifespan::
+
+    hooks_app = create_app(hooks, secret=SECRET, inbox="sqlite:///inbox.db", workers=4)
+    app = Starlette(
+        routes=[Mount("/trove/events", hooks_app)], lifespan=hooks_app.router.lifespan_context
+    )
 """
 
 from __future__ import annotations
@@ -111,6 +121,10 @@ def create_app(
             receiver's claim blocks a retry).
         inbox_options: keyword arguments for the in-process ``WorkerPool`` (``max_attempts``,
             ``timeout_seconds``, ``backoff_seconds``, ...).
+
+    The workers start with the app's lifespan, or — mounted in another app, whose lifespan
+    Starlette does not run for it — at the first request the app serves (see the module
+    docstring).
     """
     if router is None:
         from trove_webhooks.sink import json_lines_router
@@ -126,9 +140,14 @@ def create_app(
         lease_seconds=lease_seconds,
         metrics=metrics,
         inbox=inbox,
+        workers=workers,
+        inbox_options=inbox_options,
     )
 
     async def healthz(request: Request) -> Response:
+        # Mounted (no lifespan), a probe may be the only request a restarted receiver gets
+        # for a while: start the workers, so entries an earlier process left wait no longer.
+        await receiver.start_workers()
         if await receiver.healthy():
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "unavailable"}, status_code=503)
@@ -143,23 +162,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not await receiver.healthy():
             logger.warning("the store is not reachable at start-up; /healthz answers 503")
-        runner = None
-        if receiver.inbox is not None and workers > 0:
-            from trove_webhooks.inbox.worker import WorkerPool
-
-            runner = WorkerPool(
-                receiver.inbox,
-                router,
-                concurrency=workers,
-                metrics=metrics,
-                **(inbox_options or {}),
-            )
-            await runner.start()
+        await receiver.start_workers()
         try:
             yield
         finally:
-            if runner is not None:
-                await runner.stop()
+            await receiver.stop_workers()
             await receiver.aclose()
 
     routes = [Route(path, _DeliveryEndpoint(receiver))]

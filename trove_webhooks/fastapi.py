@@ -5,11 +5,17 @@ api.include_router(create_router(hooks, secret=SECRET, store="redis://..."), pre
 
 @api.post("/custom")
 async def custom(event: Annotated[Event, Depends(verified_event(secret=SECRET))]): ...
+
+In queued mode (``inbox=...``) the router's lifespan, which FastAPI runs for an included
+router, starts the in-process workers (``workers=``, 1 by default) after the app's own start-up
+and stops them, finishing the events in hand, before its shutdown; an app that does not run it
+gets them started by the first delivery instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -48,9 +54,19 @@ def create_router(
     **options: Any,
 ) -> APIRouter:
     """An ``APIRouter`` answering deliveries at exactly ``prefix`` (no trailing slash, which
-    a sender would have to follow a redirect for); ``api_router.receiver`` is its core."""
+    a sender would have to follow a redirect for); ``api_router.receiver`` is its core.
+    ``options`` are ``AsyncReceiver``'s (``inbox``, ``workers``, ``inbox_options``, ...)."""
     receiver = AsyncReceiver(router, secret=secret, store=store, **options)
-    api_router = APIRouter(prefix=prefix.rstrip("/"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        await receiver.start_workers()
+        try:
+            yield
+        finally:
+            await receiver.stop_workers()
+
+    api_router = APIRouter(prefix=prefix.rstrip("/"), lifespan=lifespan)
 
     async def receive_delivery(request: Request) -> Response:
         headers = list(request.headers.items())

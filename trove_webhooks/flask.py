@@ -4,6 +4,10 @@
     init_app(app, hooks, secret=SECRET, path="/trove/events", store="sqlite:///hooks.db")
 
 Flask is WSGI, so the sync ``Receiver`` and a sync store are used: no event loop involved.
+In queued mode (``inbox=...``) the in-process workers (``workers=``, 1 by default; 0 to run
+``trove webhooks worker`` processes instead) run in a background thread that the first
+delivery starts — ``receiver.start_workers()`` starts it sooner — and that
+``receiver.close()``, or the interpreter's exit, stops once the events in hand are finished.
 """
 
 from __future__ import annotations
@@ -80,7 +84,9 @@ def init_app(
 ) -> Receiver:
     """Register the receiver on ``app`` at ``path`` and return it.
 
-    Flask has no shutdown hook: call ``receiver.close()`` at exit to close its store.
+    ``options`` are ``Receiver``'s (``inbox``, ``workers``, ``inbox_options``, ...). Flask has
+    no shutdown hook: call ``receiver.close()`` at exit to close its store (queued mode's
+    workers stop at exit on their own).
     """
     blueprint = create_blueprint(router, secret=secret, store=store, path=path, **options)
     app.register_blueprint(blueprint)

@@ -25,7 +25,7 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from json.encoder import encode_basestring_ascii as _quote
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trove_sdk import SIGNATURE_HEADER, WebhookSignatureError, WebhookVerifier
 from trove_webhooks.context import DeliveryContext
@@ -41,6 +41,9 @@ from trove_webhooks.stores.base import (
     ClaimStatus,
     IdempotencyStore,
 )
+
+if TYPE_CHECKING:
+    from trove_webhooks._inbox_workers import LoopWorkers, ThreadWorkers
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -159,6 +162,12 @@ class _ReceiverBase:
             a crashed receiver's claim frees itself after this long.
         inbox: queued mode — verified deliveries are stored and answered 202, workers run
             the handlers later (see ``trove_webhooks.inbox``).
+        workers: in queued mode, how many in-process workers run the handlers (0 for none:
+            run ``trove webhooks worker`` processes instead). A lifespan that reaches the
+            receiver starts and stops them; otherwise its first request starts them (see
+            ``trove_webhooks._inbox_workers`` for the rule).
+        inbox_options: keyword arguments for those workers' ``WorkerPool``
+            (``max_attempts``, ``timeout_seconds``, ``backoff_seconds``, ...).
     """
 
     def __init__(
@@ -171,6 +180,8 @@ class _ReceiverBase:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         metrics: Metrics | None = None,
         inbox: Any = None,
+        workers: int = 1,
+        inbox_options: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(router, WebhookRouter):
             raise ConfigurationError(f"router must be a WebhookRouter, not {type(router).__name__}")
@@ -178,6 +189,8 @@ class _ReceiverBase:
             raise ConfigurationError("max_body_bytes must be positive")
         if lease_seconds <= 0:
             raise ConfigurationError("lease_seconds must be positive")
+        if not isinstance(workers, int) or workers < 0:
+            raise ConfigurationError("workers must be 0 or more")
         self.router = router
         self.verifier = WebhookVerifier(secret_list(secret), tolerance_seconds=tolerance_seconds)
         self.tolerance_seconds = tolerance_seconds
@@ -185,6 +198,11 @@ class _ReceiverBase:
         self.lease_seconds = lease_seconds
         self.metrics = metrics or Metrics()
         self.inbox = inbox
+        self.workers = workers if inbox is not None else 0
+        self.inbox_options = dict(inbox_options or {})
+
+    def _worker_settings(self) -> dict[str, Any]:
+        return {"concurrency": self.workers, "metrics": self.metrics, "options": self.inbox_options}
 
     def _check_retention(self, retention_seconds: float) -> None:
         # A replay inside the window must still find the first delivery's record.
@@ -352,6 +370,13 @@ class Receiver(_ReceiverBase):
         super().__init__(router, secret=secret, **options)
         self.store: IdempotencyStore = open_sync_store(store)
         self._check_retention(self.store.retention_seconds)
+        self._workers: ThreadWorkers | None = None
+        if self.workers:
+            from trove_webhooks._inbox_workers import ThreadWorkers
+
+            self._workers = ThreadWorkers(self.inbox, router, **self._worker_settings())
+        # Where the flow's enqueue goes: the workers start at the first one.
+        self._queue: Any = self._workers or self.inbox
 
     def receive(
         self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
@@ -364,7 +389,7 @@ class Receiver(_ReceiverBase):
                     if step.target == "dispatch":
                         reply = dispatch(self.router, *step.args)
                     else:
-                        target = self.store if step.target == "store" else self.inbox
+                        target = self.store if step.target == "store" else self._queue
                         reply = getattr(target, step.method)(*step.args, **step.kwargs)
                 except StoreUnavailableError as exc:
                     step = flow.throw(exc)  # the flow decides: its next step, or its answer
@@ -381,7 +406,19 @@ class Receiver(_ReceiverBase):
             return False
         return True
 
+    def start_workers(self) -> None:
+        """Start the in-process inbox workers now rather than at the first request (a no-op
+        when they run, in inline mode, or with ``workers=0``)."""
+        if self._workers is not None:
+            self._workers.start()
+
+    def stop_workers(self) -> None:
+        """Stop the workers after the events in hand are finished and recorded."""
+        if self._workers is not None:
+            self._workers.stop()
+
     def close(self) -> None:
+        self.stop_workers()
         self.store.close()
         if self.inbox is not None:
             self.inbox.close()
@@ -406,6 +443,13 @@ class AsyncReceiver(_ReceiverBase):
         super().__init__(router, secret=secret, **options)
         self.store: AsyncIdempotencyStore = open_store(store)
         self._check_retention(self.store.retention_seconds)
+        self._workers: LoopWorkers | None = None
+        if self.workers:
+            from trove_webhooks._inbox_workers import LoopWorkers
+
+            self._workers = LoopWorkers(self.inbox, router, **self._worker_settings())
+        # Where the flow's enqueue goes: the workers start at the first one.
+        self._queue: Any = self._workers or self.inbox
 
     async def receive(
         self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
@@ -418,7 +462,7 @@ class AsyncReceiver(_ReceiverBase):
                     if step.target == "dispatch":
                         reply = await adispatch(self.router, *step.args)
                     else:
-                        target = self.store if step.target == "store" else self.inbox
+                        target = self.store if step.target == "store" else self._queue
                         reply = await getattr(target, step.method)(*step.args, **step.kwargs)
                 except StoreUnavailableError as exc:
                     step = flow.throw(exc)  # the flow decides: its next step, or its answer
@@ -435,7 +479,20 @@ class AsyncReceiver(_ReceiverBase):
             return False
         return True
 
+    async def start_workers(self) -> None:
+        """Start the in-process inbox workers on the running loop now rather than at the first
+        request — what a lifespan does (a no-op when they run, in inline mode, or with
+        ``workers=0``)."""
+        if self._workers is not None:
+            await self._workers.start()
+
+    async def stop_workers(self) -> None:
+        """Stop the workers after the events in hand are finished and recorded."""
+        if self._workers is not None:
+            await self._workers.stop()
+
     async def aclose(self) -> None:
+        await self.stop_workers()
         await self.store.aclose()
         if self.inbox is not None:
             await self.inbox.aclose()

@@ -1,7 +1,10 @@
 """WSGI: a standalone receiver app and a middleware for an existing WSGI app.
 
 Both use the sync ``Receiver`` and a sync store, so nothing here needs an event loop (async
-handlers, if any, run in a fresh loop per call).
+handlers, if any, run in a fresh loop per call). In queued mode (``inbox=...``) the in-process
+workers (``workers=``, 1 by default; 0 for ``trove webhooks worker`` processes instead) run on
+an event loop in a background thread: the first delivery or ``/healthz`` starts it, ``close()``
+or the interpreter's exit stops it once the events in hand are finished.
 
     application = create_wsgi_app(hooks, secret=SECRET, store="sqlite:///hooks.db")
     application = WebhookWSGIMiddleware(django_app, router=hooks, secret=SECRET)
@@ -93,6 +96,9 @@ class _ReceiverWSGIApp:
         if path == self.path:
             return serve_wsgi_delivery(self.receiver, environ, start_response)
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+            # A probe may be the only request a restarted receiver gets for a while: start
+            # the workers, so entries an earlier process left wait no longer.
+            self.receiver.start_workers()
             ok = self.receiver.healthy()
             return _respond(
                 Outcome(200 if ok else 503, {"status": "ok" if ok else "unavailable"}),
@@ -105,7 +111,8 @@ class _ReceiverWSGIApp:
         return _respond(Outcome(404, {"detail": "Not Found"}), start_response)
 
     def close(self) -> None:
-        """Close the store and inbox (WSGI has no shutdown hook: call this at exit)."""
+        """Stop the inbox workers, close the store and inbox (WSGI has no shutdown hook: call
+        this at exit)."""
         self.receiver.close()
 
 

@@ -1,10 +1,13 @@
 """Flask: the blueprint and ``init_app`` on the sync core, via the test client and a real
-threaded WSGI server; the ``verified_event`` decorator for a custom view."""
+threaded WSGI server; the ``verified_event`` decorator for a custom view; queued mode's worker
+thread."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -16,6 +19,7 @@ from tests.webhooks.conftest import OLD_SECRET, SECRET, Recorder
 from trove_sdk import ExecCompleted
 from trove_webhooks import WebhookRouter
 from trove_webhooks.flask import create_blueprint, init_app, verified_event
+from trove_webhooks.inbox import open_sync_inbox
 from trove_webhooks.testing import post_delivery, signed_delivery
 
 
@@ -135,9 +139,67 @@ def test_under_a_real_threaded_server_concurrent_duplicates_run_the_handler_once
         )
         return response.status_code
 
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(send, range(24)))
     assert len(recorder.calls) == 1
     assert set(statuses) <= {200, 409}
+
+
+# --- queued mode -----------------------------------------------------------------------------
+
+
+def test_queued_init_app_runs_its_handlers_under_a_real_threaded_server(
+    recorder: Recorder, tmp_path: Any
+) -> None:
+    """The workers run in one thread, which the first deliveries start (concurrent ones
+    too: once); ``close()`` stops it."""
+    app = Flask(__name__)
+    receiver = init_app(
+        app,
+        recorder.router,
+        secret=SECRET,
+        inbox=f"sqlite:///{tmp_path}/inbox.db",
+        workers=2,
+        inbox_options={"poll_seconds": 0.05},
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    deliveries = [signed_delivery("exec.completed", secret=SECRET) for _ in range(6)]
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/trove/events"
+        with ThreadPoolExecutor(6) as senders:
+            answers = list(
+                senders.map(
+                    lambda d: httpx.post(url, content=d.body, headers=d.headers), deliveries
+                )
+            )
+        deadline = time.monotonic() + 15
+        while len(recorder.calls) < 6:
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.02)
+        threads = [t for t in threading.enumerate() if t.name == "trove-inbox-workers"]
+        assert len(threads) == 1
+    finally:
+        server.shutdown()
+        thread.join(5)
+        receiver.close()
+    assert {a.status_code for a in answers} == {202}
+    assert sorted(recorder.event_ids) == sorted(d.event_id for d in deliveries)
+    assert not [t for t in threading.enumerate() if t.name == "trove-inbox-workers"]
+
+
+def test_queued_with_workers_0_leaves_events_for_a_worker_process(
+    recorder: Recorder, tmp_path: Any
+) -> None:
+    url = f"sqlite:///{tmp_path}/inbox.db"
+    app = Flask(__name__)
+    receiver = init_app(app, recorder.router, secret=SECRET, inbox=url, workers=0)
+    response = post_delivery(app, signed_delivery(secret=SECRET), path="/trove/events")
+    time.sleep(0.2)
+    receiver.close()
+    assert response.status_code == 202
+    assert recorder.calls == []
+    box = open_sync_inbox(url)
+    assert box.stats()["pending"] == 1
+    box.close()
