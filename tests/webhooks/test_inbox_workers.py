@@ -10,8 +10,7 @@ import logging
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,7 +21,6 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from tests.webhooks.conftest import SECRET, Recorder, ServerThread, post
-from tests.webhooks.inbox.conftest import drop_postgres_table
 from trove_webhooks import ConfigurationError, DeliveryContext, WebhookRouter, create_app
 from trove_webhooks._inbox_workers import HANDED_BACK
 from trove_webhooks.inbox import EntryStatus, InboxEntry, open_sync_inbox
@@ -31,18 +29,6 @@ from trove_webhooks.testing import signed_delivery
 from trove_webhooks.wsgi import create_wsgi_app
 
 FAST = {"poll_seconds": 0.05}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_inbox_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A SQLite file, or a fresh table in the real PostgreSQL (dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/inbox.db"
-        return
-    base = request.getfixturevalue("postgres_url")
-    table = f"test_inbox_{uuid.uuid4().hex[:12]}"
-    yield f"{base}?table={table}"
-    drop_postgres_table(base, table)
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 15) -> None:
@@ -140,11 +126,11 @@ async def test_concurrent_first_deliveries_start_one_pool(
 
 
 def test_when_the_loop_ends_mid_handler_the_event_is_handed_back_not_left_to_its_lease(
-    any_inbox_url: str,
+    inbox_url: str,
 ) -> None:
     """A mounted app's workers end with the loop that started them; the event they held is
     pending again at once, and the next loop's workers run it (its second attempt)."""
-    url = any_inbox_url
+    url = inbox_url
     attempts: list[int] = []
     started = threading.Event()
     router = WebhookRouter()

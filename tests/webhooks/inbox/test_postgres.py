@@ -13,8 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.webhooks.conftest import SECRET
-from tests.webhooks.inbox.conftest import drop_postgres_table
+from tests.webhooks.conftest import SECRET, drop_postgres_table
 from tests.webhooks.inbox.test_inbox import put
 from trove_sdk import WebhookVerifier
 from trove_webhooks.inbox import SqlInbox, open_sync_inbox

@@ -203,7 +203,7 @@ def test_an_unwritable_sqlite_inbox_is_a_503(tmp_path: object, recorder: Recorde
 
 @pytest.mark.postgres
 async def test_postgres_down_is_a_503_and_nothing_acknowledged_is_lost(postgres_url: str) -> None:
-    from tests.webhooks.inbox.conftest import drop_postgres_table
+    from tests.webhooks.conftest import drop_postgres_table
 
     table = f"test_inbox_{uuid.uuid4().hex[:12]}"
     parts = urlsplit(postgres_url)

@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.webhooks.conftest import SECRET
-from tests.webhooks.inbox.conftest import drop_postgres_table
+from tests.webhooks.conftest import SECRET, drop_postgres_table
 from tests.webhooks.process_hooks import read_log
 from tests.webhooks.processes import Process, ReceiverProcess, base_env
 from trove_webhooks.inbox import open_sync_inbox
