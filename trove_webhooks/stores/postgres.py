@@ -226,6 +226,7 @@ class AsyncPostgresStore(_PostgresBase):
         super().__init__(url, **kwargs)
         self._pool: Any = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
+        self._pool_guard: asyncio.Task[None] | None = None
         self._ready = False
 
     @classmethod
@@ -243,6 +244,7 @@ class AsyncPostgresStore(_PostgresBase):
             )
             self._pool_loop = loop
             await self._pool.open(wait=False)
+            self._pool_guard = loop.create_task(_close_when_cancelled(self._pool))
         return self._pool
 
     async def _run(self, work: Callable[[Any], Any]) -> Any:
@@ -304,3 +306,19 @@ class AsyncPostgresStore(_PostgresBase):
         # A pool opened by another, finished loop cannot be closed from this one.
         if pool is not None and self._pool_loop is asyncio.get_running_loop():
             await pool.close()
+            if self._pool_guard is not None:
+                self._pool_guard.cancel()
+
+
+async def _close_when_cancelled(pool: Any) -> None:
+    """Close ``pool`` when its event loop ends without ``aclose()`` (``asyncio.run`` cancels
+    every task at its end, this one too).
+
+    A pool must be closed, not cancelled: a psycopg_pool worker cancelled while it opens a
+    connection swallows the cancellation and waits for its next job for ever, and the
+    loop's shutdown with it. ``close()`` hands each worker the job that stops it.
+    """
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await pool.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
 import uuid
 import warnings
@@ -189,3 +190,20 @@ def test_the_async_store_serves_every_event_loop_that_uses_it(store_url: str) ->
         del store
         gc.collect()
     assert (first.status, second.status) == (ClaimStatus.ACQUIRED, ClaimStatus.ACQUIRED)
+
+
+def test_an_event_loop_that_ends_without_closing_the_store_still_ends(store_url: str) -> None:
+    """A test's loop may end (``asyncio.run`` cancelling every task) while the store's pool
+    is still opening connections; the loop must finish rather than wait for ever."""
+
+    def one_loop() -> None:
+        store = open_store(store_url)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            for _ in range(30):  # the race is narrow: give it many chances
+                asyncio.run(store.claim(new_id(), lease_seconds=30))
+
+    runner = threading.Thread(target=one_loop, daemon=True)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive(), "an event loop never finished: a store task ignored its end"
