@@ -13,7 +13,7 @@ import pytest
 from tests.server.support import headers
 from trove_sdk import TroveError
 from trove_server.errors import Unprocessable
-from trove_server.paths import parse, remove_tree, walk
+from trove_server.paths import _WRITE_BYTES, AtomicFile, parse, remove_tree, walk
 
 # Paths that are never inside workspace/, each with the words its 422 must contain.
 BAD_PATHS = [
@@ -315,3 +315,34 @@ def test_a_snapshot_restores_every_name_a_command_made(client):
     assert client.restore_snapshot(snap.snapshot_id) == 4
     check = client.exec_detailed(f"cd workspace && ls -d -- {ODD_NAMES} >/dev/null && echo all")
     assert check.stdout == "all\n", check.stderr
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [0, 1, 300_000, 65_536, 65_536, 65_536, 65_536, 65_536, 0, 1_000_000, 7],
+        [1] * 3000,  # more pieces than one writev takes
+        [4 << 20],
+    ],
+)
+def test_an_atomic_file_writes_every_byte_in_bounded_calls(tmp_path, monkeypatch, sizes):
+    # Each write(2) stays at most _WRITE_BYTES (bigger ones get 2 MiB page-cache folios, slow
+    # on a VM); partial writes are carried on from where they stopped.
+    calls: list[tuple[int, int]] = []
+
+    def short_writev(fd, buffers):
+        calls.append((len(buffers), sum(len(b) for b in buffers)))
+        return os.write(fd, b"".join(buffers)[:100_000])
+
+    chunks = [os.urandom(n) for n in sizes]
+    atomic = AtomicFile(tmp_path)
+    try:
+        monkeypatch.setattr(os, "writev", short_writev)
+        atomic.write_all(chunks)
+        monkeypatch.undo()
+        assert atomic.size == sum(sizes)
+        assert atomic.fd is not None
+        assert os.pread(atomic.fd, sum(sizes) + 1, 0) == b"".join(chunks)
+    finally:
+        atomic.abort()
+    assert all(0 < size <= _WRITE_BYTES and count <= 1024 for count, size in calls)
