@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -214,6 +215,7 @@ def main() -> None:
                 times.setdefault(name, []).append(run())
     for process in (sink, source, web):
         process.terminate()
+    shutil.rmtree(work, ignore_errors=True)  # 500 MiB of uploads per run otherwise
     rate = {name: (SIZE >> 20) / min(seconds) for name, seconds in times.items()}
     print(f"100 MiB transfers on loopback, best of {args.rounds} (MiB/s)")
     print(f"  {'':36} {'upload':>8} {'download':>9}")
