@@ -27,9 +27,12 @@ async def read_capped(receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+_JSON = (b"content-type", b"application/json")
+
+
 async def send_outcome(outcome: Outcome, send: Send) -> None:
     body = outcome.body_bytes()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    headers = [_JSON, (b"content-length", b"%d" % len(body))]
     if outcome.headers:
         headers += [(k.lower().encode(), v.encode()) for k, v in outcome.headers]
     await send({"type": "http.response.start", "status": outcome.status, "headers": headers})

@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from trove_webhooks.context import DeliveryContext
 from trove_webhooks.errors import HandlerError
@@ -27,8 +26,9 @@ __all__ = ["DispatchResult", "adispatch", "dispatch"]
 logger = logging.getLogger("trove_webhooks.dispatch")
 
 
-@dataclass(frozen=True)
-class DispatchResult:
+class DispatchResult(NamedTuple):
+    """What a dispatch did (a tuple: one per delivery, on the hot path)."""
+
     handled: int  # how many handlers matched (0 → the event is "ignored")
     error: HandlerError | None = None
 
@@ -96,6 +96,8 @@ async def adispatch(
             await handler.acall(event, context)
         except Exception as exc:  # any handler failure is collected
             failures.append((handler.name, exc))
+    if not failures:  # the common case: nothing to log, no error handler to run
+        return DispatchResult(len(handlers))
     error = _failed(event, failures)
     if error is not None:
         for on_error in router.error_handlers:

@@ -46,13 +46,19 @@ class Metrics:
         # type → [bucket counts..., +Inf count, sum]; the count is the sum of the buckets
         self._latency: dict[str, list[float]] = {}
 
-    def delivery(self, status: str, event_type: str) -> None:
-        """One answered, verified delivery: processed, duplicate, ignored, queued, failed, ..."""
-        label = _type_label(event_type)
+    def delivery(self, status: str, event_type: str, handler_seconds: float | None = None) -> None:
+        """One answered, verified delivery: processed, duplicate, ignored, queued, failed, ...
+
+        ``handler_seconds``, when its handlers ran, goes into the latency histogram in the same
+        locked update (``observe_handlers``): one per delivery instead of two.
+        """
+        label = event_type if event_type in EVENT_TYPES else "unknown"
         with self._lock:
             self._deliveries[(status, label)] += 1
             if status == "duplicate":
                 self._duplicates[label] += 1
+            if handler_seconds is not None:
+                self._observe(label, handler_seconds)
 
     def signature_failure(self, reason: str) -> None:
         with self._lock:
@@ -69,15 +75,17 @@ class Metrics:
             self._inbox[(outcome, _type_label(event_type))] += 1
 
     def observe_handlers(self, event_type: str, seconds: float) -> None:
-        index = bisect.bisect_left(HANDLER_BUCKETS, seconds)
+        label = _type_label(event_type)
         with self._lock:
-            row = self._latency.get(event_type)
-            if row is None:
-                row = self._latency.setdefault(
-                    _type_label(event_type), [0] * (len(HANDLER_BUCKETS) + 1) + [0.0]
-                )
-            row[index] += 1
-            row[-1] += seconds
+            self._observe(label, seconds)
+
+    def _observe(self, label: str, seconds: float) -> None:
+        """Count one run of a type's handlers in the histogram (called under the lock)."""
+        row = self._latency.get(label)
+        if row is None:
+            row = self._latency[label] = [0] * (len(HANDLER_BUCKETS) + 1) + [0.0]
+        row[bisect.bisect_left(HANDLER_BUCKETS, seconds)] += 1
+        row[-1] += seconds
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Deliveries by (status, type) — for tests and ``inbox stats``."""

@@ -48,3 +48,16 @@ def test_label_values_are_escaped() -> None:
     metrics = Metrics()
     metrics.signature_failure('say "hi"\\now')
     assert 'reason="say \\"hi\\"\\\\now"' in metrics.render()
+
+
+def test_a_delivery_with_handler_time_counts_it_in_the_histogram_too() -> None:
+    metrics = Metrics()
+    metrics.delivery("processed", "file.written", 0.02)
+    metrics.delivery("duplicate", "file.written")
+    metrics.delivery("processed", "no.such.type", 0.5)
+    text = metrics.render()
+    assert 'trove_webhook_handler_duration_seconds_count{type="file.written"} 1' in text
+    assert 'trove_webhook_handler_duration_seconds_bucket{type="file.written",le="0.01"} 0' in text
+    assert 'trove_webhook_handler_duration_seconds_bucket{type="file.written",le="0.025"} 1' in text
+    assert 'trove_webhook_handler_duration_seconds_count{type="unknown"} 1' in text
+    assert metrics.counts()[("processed", "file.written")] == 1

@@ -430,8 +430,21 @@ def test_the_window_includes_its_edges(offset: int) -> None:
         {"status": "failed", "event_id": "evt-1", "failed_handlers": ["a.b", "c.d"]},
         {"status": "ok", "count": 3, "ratio": 0.5, "none": None},
         {},
+        {"status": "duplicate", "event_id": "evt-1"},
+        {"event_id": "evt-1", "status": "processed"},
+        {"status": "processed", "event_id": 7},
+        {"status": ["processed"], "event_id": "evt-1"},
     ],
-    ids=["escaped-strings", "a-list", "numbers", "empty"],
+    ids=[
+        "escaped-strings",
+        "a-list",
+        "numbers",
+        "empty",
+        "event-answer",
+        "event-answer-keys-reversed",
+        "event-answer-number-id",
+        "event-answer-list-status",
+    ],
 )
 def test_an_answer_is_compact_json_whatever_it_holds(body: dict[str, Any]) -> None:
     from trove_webhooks import Outcome

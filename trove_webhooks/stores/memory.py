@@ -5,17 +5,18 @@ It holds nothing across processes or restarts, so ``serve --workers N`` refuses 
 
 from __future__ import annotations
 
-import heapq
+import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import ClassVar
 
-from trove_webhooks.stores.base import DEFAULT_RETENTION_SECONDS, Claim, ClaimStatus, new_token
+from trove_webhooks.stores.base import DEFAULT_RETENTION_SECONDS, Claim, ClaimStatus
 
 __all__ = ["AsyncMemoryStore", "MemoryStore"]
 
-_RUNNING, _DONE = 0, 1
+_DUPLICATE = Claim(ClaimStatus.DONE)
 
 
 class _MemoryBase:
@@ -34,12 +35,28 @@ class _MemoryBase:
             raise ValueError("retention_seconds must be positive")
         self.retention_seconds = retention_seconds
         self._clock = clock
-        # event id → (state, token, expires_at); a running entry expires when its lease does.
-        self._entries: dict[str, tuple[int, str, float]] = {}
-        # (expires_at, event id) for every write, soonest first: a sweep pops only what has
-        # expired instead of scanning every entry (a busy receiver holds millions of them).
-        self._expiries: list[tuple[float, str]] = []
+        # A running lease: event id → (token, expires_at); a done record: event id → expires_at.
+        # An event is in one of the two while it is not expired (complete moves it over).
+        self._running: dict[str, tuple[str, float]] = {}
+        self._done: dict[str, float] = {}
+        # Every write's expiry and event id, in the order written: one queue pair for leases,
+        # one for done records. Each kind's lifetime is the same for every write (the
+        # receiver's lease, the retention), so each queue is in expiry order and a sweep pops
+        # only what has expired from its front — no scan of every record (a busy receiver holds
+        # millions), and no heap, whose every push sifted a short lease up past the long-lived
+        # done records. Should a caller vary lease_seconds, an expired lease queued behind a
+        # longer one is dropped late, never early: a sweep checks the record itself.
+        # Floats and strings in separate deques, not tuples, and done records as plain floats:
+        # nothing the store keeps is an object the garbage collector tracks, so the records of
+        # a busy receiver do not make every collection longer and more frequent.
+        self._lease_times: deque[float] = deque()
+        self._lease_keys: deque[str] = deque()
+        self._done_times: deque[float] = deque()
+        self._done_keys: deque[str] = deque()
         self._lock = threading.Lock()
+        # Claim tokens only need to differ within this store, which lives in one process: a
+        # counter does, at half the price of base.new_token()'s random bits.
+        self._tokens = itertools.count(1)
 
     @classmethod
     def from_url(cls, url: str) -> _MemoryBase:
@@ -52,41 +69,57 @@ class _MemoryBase:
     def _claim(self, event_id: str, lease_seconds: float) -> Claim:
         now = self._clock()
         with self._lock:
-            entry = self._entries.get(event_id)
-            if entry is None or entry[2] <= now:
-                token = new_token()
-                self._write(event_id, (_RUNNING, token, now + lease_seconds), now)
-                return Claim(ClaimStatus.ACQUIRED, token)
-            if entry[0] == _DONE:
-                return Claim(ClaimStatus.DONE)
-            return Claim(ClaimStatus.IN_FLIGHT, retry_after=entry[2] - now)
+            done_until = self._done.get(event_id)
+            if done_until is not None and done_until > now:
+                return _DUPLICATE
+            lease = self._running.get(event_id)
+            if lease is not None and lease[1] > now:
+                return Claim(ClaimStatus.IN_FLIGHT, retry_after=lease[1] - now)
+            token = str(next(self._tokens))
+            expires_at = now + lease_seconds
+            self._running[event_id] = (token, expires_at)
+            self._lease_times.append(expires_at)
+            self._lease_keys.append(event_id)
+            self._sweep(now)
+            return Claim(ClaimStatus.ACQUIRED, token)
 
     def _complete(self, event_id: str, token: str) -> None:
         now = self._clock()
+        expires_at = now + self.retention_seconds
         with self._lock:
-            self._write(event_id, (_DONE, token, now + self.retention_seconds), now)
+            self._running.pop(event_id, None)
+            self._done[event_id] = expires_at
+            self._done_times.append(expires_at)
+            self._done_keys.append(event_id)
+            self._sweep(now)
 
     def _release(self, event_id: str, token: str) -> None:
         with self._lock:
-            entry = self._entries.get(event_id)
-            if entry is not None and entry[0] == _RUNNING and entry[1] == token:
-                del self._entries[event_id]
+            lease = self._running.get(event_id)
+            if lease is not None and lease[0] == token:
+                del self._running[event_id]
 
-    def _write(self, event_id: str, entry: tuple[int, str, float], now: float) -> None:
-        """Store ``entry`` and drop whatever has expired by ``now`` (called under the lock)."""
-        self._entries[event_id] = entry
-        expiries = self._expiries
-        heapq.heappush(expiries, (entry[2], event_id))
-        while expiries and expiries[0][0] <= now:
-            _, key = heapq.heappop(expiries)
-            current = self._entries.get(key)
-            # The entry may have been written again since (a lease became done): keep it then.
-            if current is not None and current[2] <= now:
-                del self._entries[key]
+    def _sweep(self, now: float) -> None:
+        """Drop whatever has expired by ``now`` (called under the lock, at every write)."""
+        times, keys, running = self._lease_times, self._lease_keys, self._running
+        while times and times[0] <= now:
+            times.popleft()
+            key = keys.popleft()
+            lease = running.get(key)
+            # The event may have been claimed again since: keep a lease that is still live.
+            if lease is not None and lease[1] <= now:
+                del running[key]
+        times, keys, done = self._done_times, self._done_keys, self._done
+        while times and times[0] <= now:
+            times.popleft()
+            key = keys.popleft()
+            until = done.get(key)
+            if until is not None and until <= now:
+                del done[key]
 
     def size(self) -> int:
         """Records held (running or done), expired ones not yet swept included."""
-        return len(self._entries)
+        return len(self._running) + len(self._done)
 
 
 class MemoryStore(_MemoryBase):

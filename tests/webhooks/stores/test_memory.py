@@ -44,3 +44,25 @@ def test_an_abandoned_lease_is_dropped_once_it_expires() -> None:
     store.claim("evt-other", lease_seconds=30)
     assert store.size() == 1
     assert store.claim("evt-crashed", lease_seconds=30).status is ClaimStatus.ACQUIRED
+
+
+def test_a_lease_taken_again_after_it_expired_survives_the_sweep_of_the_old_one() -> None:
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    store.claim("evt-a", lease_seconds=30)
+    clock.now += 31
+    assert store.claim("evt-a", lease_seconds=30).status is ClaimStatus.ACQUIRED
+    store.claim("evt-b", lease_seconds=30)  # sweeps the first lease's queue entry
+    assert store.claim("evt-a", lease_seconds=30).status is ClaimStatus.IN_FLIGHT
+
+
+def test_a_longer_lease_queued_first_delays_a_sweep_but_never_drops_a_live_record() -> None:
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    store.claim("evt-long", lease_seconds=100)
+    store.claim("evt-short", lease_seconds=10)
+    clock.now += 11
+    store.claim("evt-other", lease_seconds=10)
+    assert store.claim("evt-long", lease_seconds=10).status is ClaimStatus.IN_FLIGHT
+    # The expired short lease may still be held, but it no longer blocks a claim.
+    assert store.claim("evt-short", lease_seconds=10).status is ClaimStatus.ACQUIRED
