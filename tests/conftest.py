@@ -215,3 +215,15 @@ def admin_client(trove_server: Any) -> Iterator[Any]:
         trove_server.admin_key, trove_server.workspace_id, base_url=trove_server.base_url
     ) as admin:
         yield admin
+
+
+@pytest.fixture
+def receiver() -> Iterator[Any]:
+    """A real HTTP server recording webhook deliveries (answers 204 unless scripted)."""
+    from tests.server.support import Receiver
+
+    r = Receiver()
+    try:
+        yield r
+    finally:
+        r.close()

@@ -87,15 +87,6 @@ async def admin(request: pytest.FixtureRequest, trove_server: Any) -> AsyncItera
     await twin.close()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
-
-
 @pytest.fixture(scope="module")
 def big_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A file of exactly the upload limit, with random content."""

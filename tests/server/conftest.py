@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.support import REQUIRE_SANDBOX, Receiver
+from tests.server.support import REQUIRE_SANDBOX
 
 
 @pytest.fixture
@@ -28,16 +28,6 @@ def sandboxed(trove_server: Any) -> Any:
             pytest.fail(f"{message}; CI requires it (TROVE_TEST_REQUIRE_SANDBOX=1)")
         pytest.skip(message)
     return trove_server
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A real HTTP server recording webhook deliveries (answers 204 unless scripted)."""
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 CAPPED_SETTINGS: dict[str, Any] = {

@@ -35,6 +35,19 @@ def _pending(admin, webhook_id):
     return [d for d in page.deliveries if d.status is None and d.error is None]
 
 
+def _restart_and_expect_every_delivery(server, port, count):
+    """Start the receiver the queued deliveries were aimed at, restart the server, and
+    expect one delivery for each of workspace/f1 … f<count>."""
+    receiver = Receiver.on_port(port)
+    try:
+        server.restart()
+        deliveries = receiver.wait_for(count, timeout=60)
+        paths = {json.loads(d.body)["data"]["path"] for d in deliveries}
+        assert paths == {f"workspace/f{i}" for i in range(1, count + 1)}
+    finally:
+        receiver.close()
+
+
 def test_queued_deliveries_survive_kill_9(tmp_path):
     from trove_server.testing import spawn_server
 
@@ -49,14 +62,7 @@ def test_queued_deliveries_survive_kill_9(tmp_path):
             wait_until(lambda: len(_pending(admin, hook.webhook_id)) == 100)
         server.kill()
 
-        receiver = Receiver.on_port(port)
-        try:
-            server.restart()
-            deliveries = receiver.wait_for(100, timeout=60)
-            paths = {json.loads(d.body)["data"]["path"] for d in deliveries}
-            assert paths == {f"workspace/f{i}" for i in range(1, 101)}
-        finally:
-            receiver.close()
+        _restart_and_expect_every_delivery(server, port, 100)
 
 
 def test_a_stream_resumes_across_a_crash_without_gap_or_duplicate(tmp_path):
@@ -158,11 +164,4 @@ def test_deliveries_pending_at_ctrl_c_are_sent_after_the_restart(tmp_path):
             wait_until(lambda: len(_pending(admin, hook.webhook_id)) == 20)
         assert server.stop() == 0
 
-        receiver = Receiver.on_port(port)
-        try:
-            server.restart()
-            deliveries = receiver.wait_for(20, timeout=60)
-            paths = {json.loads(d.body)["data"]["path"] for d in deliveries}
-            assert paths == {f"workspace/f{i}" for i in range(1, 21)}
-        finally:
-            receiver.close()
+        _restart_and_expect_every_delivery(server, port, 20)
