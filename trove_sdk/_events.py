@@ -341,86 +341,8 @@ def _build_data(event_type: str, data_class: type, raw: Mapping[str, Any]) -> An
     return obj
 
 
-def _compile_builder(event_type: str, data_class: type) -> Callable[[Mapping[str, Any]], Any]:
-    """A builder specialised to one payload class, generated once at import.
-
-    Verification builds a payload per delivery, and the generic loop above costs more than the
-    HMAC on small bodies; like ``dataclasses`` does for ``__init__``, we write the straight-line
-    checks out instead. Any missing or mistyped field falls back to ``_build_data``, which
-    raises the precise error (or fills the default).
-    """
-    namespace: dict[str, Any] = {
-        "MISSING": _MISSING,
-        "new": object.__new__,
-        "set_dict": object.__setattr__,
-        "cls": data_class,
-        "slow": lambda raw: _build_data(event_type, data_class, raw),
-    }
-    lines = ["def build(raw):", "    get = raw.get"]
-    names = []
-    for index, (name, accepted, required, default) in enumerate(_SPECS[data_class]):
-        value = f"v{index}"
-        namespace[f"A{index}"], namespace[f"D{index}"] = accepted, default
-        lines.append(f"    {value} = get({name!r}, MISSING)")
-        if required:
-            lines.append(f"    if {value} is MISSING or {value}.__class__ not in A{index}:")
-            lines.append("        return slow(raw)")
-        else:
-            lines.append(f"    if {value} is MISSING:")
-            lines.append(f"        {value} = D{index}")
-            lines.append(f"    elif {value}.__class__ not in A{index}:")
-            lines.append("        return slow(raw)")
-        names.append(f"{name!r}: {value}")
-    lines.append("    obj = new(cls)")
-    lines.append(f"    set_dict(obj, '__dict__', {{{', '.join(names)}}})")
-    lines.append("    return obj")
-    exec("\n".join(lines), namespace)  # noqa: S102 — our own generated text, no input in it
-    return namespace["build"]  # type: ignore[no-any-return]
-
-
-_BUILDERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
-    cls.event_type: _compile_builder(cls.event_type, cls.data_class)
-    for cls in _CATALOGUE
-    if cls.event_type is not None and cls.data_class is not None
-}
-
-# type → (event class, payload builder): one lookup per delivery.
-_PARSERS: dict[str, tuple[type[Event[Any]], Callable[[Mapping[str, Any]], Any]]] = {
-    name: (EVENT_TYPES[name], build) for name, build in _BUILDERS.items()
-}
-
-_ENVELOPE_STRINGS = ("id", "type", "api_version", "workspace_id", "created_at")
-MAX_EVENT_ID_LENGTH = 255
-
-
-def _envelope_error(payload: Mapping[str, Any]) -> EventParseError:
-    for name in _ENVELOPE_STRINGS:
-        value = payload.get(name)
-        if value is None:
-            return EventParseError(f"event field {name!r} is missing")
-        if type(value) is not str:
-            return EventParseError(f"event field {name!r} must be a string")
-    return EventParseError("event envelope is malformed")  # pragma: no cover - unreachable
-
-
-def parse_event(payload: Any) -> Event[Any]:
-    """Turn a decoded envelope into its typed event; raises ``EventParseError`` naming the fault.
-
-    Unknown types become ``UnknownEvent``; extra envelope fields (``event_id`` on feed rows) and
-    extra data fields are ignored. ``payload`` itself is left untouched.
-    """
-    if not isinstance(payload, Mapping):
-        raise EventParseError(f"an event must be a JSON object, not {type(payload).__name__}")
-    return adopt_event(dict(payload))
-
-
-def adopt_event(payload: dict[str, Any]) -> Event[Any]:
-    """``parse_event`` for a dict the caller owns and will not use again (``json.loads``' result).
-
-    The dict becomes the event's ``__dict__``: no per-field copying, which is most of what
-    verification costs beyond HMAC and JSON on small deliveries. Frozen dataclasses only
-    guard ``__setattr__``, so the event is as immutable as one built by its constructor.
-    """
+def _adopt_checked(payload: dict[str, Any]) -> Event[Any]:
+    """``adopt_event`` for any payload: fills what may be left out, names what is wrong."""
     get = payload.get
     event_id, event_type = get("id"), get("type")
     if (
@@ -444,24 +366,140 @@ def adopt_event(payload: dict[str, Any]) -> Event[Any]:
         elif namespace is not None:
             raise EventParseError("event field 'namespace' must be a string or null")
     raw_data = get("data", _MISSING)
-    parser = _PARSERS.get(event_type)
-    if parser is not None and type(raw_data) is dict:  # the common case, checked once
-        cls, build = parser
-        payload["data"] = build(raw_data)
+    if raw_data is _MISSING or raw_data is None:
+        raw_data = {}
+    elif not isinstance(raw_data, Mapping):
+        raise EventParseError("event field 'data' must be an object")
+    cls = EVENT_TYPES.get(event_type)
+    if cls is None or cls.data_class is None:
+        cls = UnknownEvent
+        payload["data"] = dict(raw_data)
     else:
-        if raw_data is _MISSING or raw_data is None:
-            raw_data = {}
-        elif not isinstance(raw_data, Mapping):
-            raise EventParseError("event field 'data' must be an object")
-        if parser is None:
-            cls = UnknownEvent
-            payload["data"] = dict(raw_data)
-        else:
-            cls, build = parser
-            payload["data"] = build(raw_data)
+        payload["data"] = _build_data(event_type, cls.data_class, raw_data)
     event: Any = object.__new__(cls)
     object.__setattr__(event, "__dict__", payload)
     return event  # type: ignore[no-any-return]
+
+
+def _compile_adopter(cls: type[Event[Any]]) -> Callable[[dict[str, Any]], Event[Any]]:
+    """``adopt_event`` specialised to one event type, generated once at import.
+
+    Verification adopts an event per delivery, and on small bodies a generic loop over the
+    fields costs more than the HMAC; like ``dataclasses`` does for ``__init__``, we write the
+    straight-line checks of the envelope and the payload out in one function instead. Anything
+    irregular (a field missing or mistyped, no namespace, no data) goes to ``_adopt_checked``,
+    which fills the defaults or raises the precise error; the payload is untouched until then.
+    """
+    assert cls.event_type is not None and cls.data_class is not None
+    namespace: dict[str, Any] = {
+        "MISSING": _MISSING,
+        "MAX_ID": MAX_EVENT_ID_LENGTH,
+        "NAMESPACE": (str, type(None)),
+        "new": object.__new__,
+        "set_dict": object.__setattr__,
+        "EVENT": cls,
+        "DATA": cls.data_class,
+        "checked": _adopt_checked,
+    }
+    lines = [
+        "def adopt(payload):",
+        "    try:",
+        "        event_id = payload['id']",
+        "        raw = payload['data']",
+        "        regular = (",
+        "            type(event_id) is str",
+        "            and 0 < len(event_id) <= MAX_ID",
+        "            and type(payload['api_version']) is str",
+        "            and type(payload['workspace_id']) is str",
+        "            and type(payload['created_at']) is str",
+        "            and type(payload.get('namespace', MISSING)) in NAMESPACE",
+        "            and type(raw) is dict",
+        "        )",
+        "    except KeyError:",
+        "        regular = False",
+        "    if not regular:",
+        "        return checked(payload)",
+        "    get = raw.get",
+        # A payload holding exactly the fields becomes the data's state as it is; one with
+        # fields left out or extra ones gets a dict of exactly the fields.
+        f"    exact = len(raw) == {len(_SPECS[cls.data_class])}",
+    ]
+    names = []
+    for index, (name, accepted, required, default) in enumerate(_SPECS[cls.data_class]):
+        value = f"v{index}"
+        namespace[f"A{index}"], namespace[f"D{index}"] = accepted, default
+        lines.append(f"    {value} = get({name!r}, MISSING)")
+        if required:
+            lines.append(f"    if {value} is MISSING or type({value}) not in A{index}:")
+            lines.append("        return checked(payload)")
+        else:
+            lines.append(f"    if {value} is MISSING:")
+            lines.append(f"        {value} = D{index}")
+            lines.append("        exact = False")
+            lines.append(f"    elif type({value}) not in A{index}:")
+            lines.append("        return checked(payload)")
+        names.append(f"{name!r}: {value}")
+    lines += [
+        "    data = new(DATA)",
+        f"    set_dict(data, '__dict__', raw if exact else {{{', '.join(names)}}})",
+        "    payload['data'] = data",
+        "    event = new(EVENT)",
+        "    set_dict(event, '__dict__', payload)",
+        "    return event",
+    ]
+    exec("\n".join(lines), namespace)  # noqa: S102 — our own generated text, no input in it
+    return namespace["adopt"]  # type: ignore[no-any-return]
+
+
+_ENVELOPE_STRINGS = ("id", "type", "api_version", "workspace_id", "created_at")
+MAX_EVENT_ID_LENGTH = 255
+
+# type → its adopter: one lookup per delivery.
+_ADOPTERS: dict[str, Callable[[dict[str, Any]], Event[Any]]] = {
+    cls.event_type: _compile_adopter(cls)
+    for cls in _CATALOGUE
+    if cls.event_type is not None and cls.data_class is not None
+}
+
+
+def _envelope_error(payload: Mapping[str, Any]) -> EventParseError:
+    for name in _ENVELOPE_STRINGS:
+        value = payload.get(name)
+        if value is None:
+            return EventParseError(f"event field {name!r} is missing")
+        if type(value) is not str:
+            return EventParseError(f"event field {name!r} must be a string")
+    return EventParseError("event envelope is malformed")  # pragma: no cover - unreachable
+
+
+def parse_event(payload: Any) -> Event[Any]:
+    """Turn a decoded envelope into its typed event; raises ``EventParseError`` naming the fault.
+
+    Unknown types become ``UnknownEvent``; extra envelope fields (``event_id`` on feed rows) and
+    extra data fields are ignored. ``payload`` itself is left untouched.
+    """
+    if not isinstance(payload, Mapping):
+        raise EventParseError(f"an event must be a JSON object, not {type(payload).__name__}")
+    owned = dict(payload)
+    data = owned.get("data")
+    if isinstance(data, Mapping):  # adopted as the payload's state: it must be ours too
+        owned["data"] = dict(data)
+    return adopt_event(owned)
+
+
+def adopt_event(payload: dict[str, Any]) -> Event[Any]:
+    """``parse_event`` for a dict the caller owns and will not use again (``json.loads``' result).
+
+    The dict becomes the event's ``__dict__`` (and its ``data``, when it holds exactly the
+    payload's fields, the payload's): no per-field copying, which is most of what
+    verification costs beyond HMAC and JSON on small deliveries. Frozen dataclasses only
+    guard ``__setattr__``, so the event is as immutable as one built by its constructor.
+    """
+    try:
+        adopt = _ADOPTERS[payload["type"]]
+    except (KeyError, TypeError):  # no type, or one this version does not know (or a list)
+        return _adopt_checked(payload)
+    return adopt(payload)
 
 
 def suggest_event_type(name: str) -> str | None:

@@ -63,6 +63,36 @@ def test_to_dict_round_trips_through_json(event_type: str) -> None:
     assert parse_event(json.loads(json.dumps(event.to_dict()))) == event
 
 
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+@pytest.mark.parametrize("fields", ["all", "required only"])
+def test_parsing_builds_what_the_dataclass_constructors_build(event_type: str, fields: str) -> None:
+    """Parsing fills the objects' state directly (it is on every delivery's path); the result
+    must be indistinguishable from calling the constructors, defaults included."""
+    cls = EVENT_TYPES[event_type]
+    data_class = cls.data_class
+    assert data_class is not None
+    envelope = sample_event(event_type)
+    if fields == "required only":
+        required = {
+            f.name for f in dataclasses.fields(data_class) if f.default is dataclasses.MISSING
+        }
+        envelope["data"] = {k: v for k, v in envelope["data"].items() if k in required}
+    expected = cls(**{**envelope, "data": data_class(**envelope["data"])})
+    parsed = parse_event(envelope)
+    assert parsed == expected
+    assert vars(parsed) == vars(expected)
+    assert vars(parsed.data) == vars(expected.data)
+
+
+def test_parsing_shares_no_state_with_the_callers_dict() -> None:
+    envelope = sample_event("file.written")
+    event = parse_event(envelope)
+    envelope["id"] = "evt-changed"
+    envelope["data"]["path"] = "workspace/changed"
+    assert event.id != "evt-changed"
+    assert event.data.path != "workspace/changed"
+
+
 def test_events_are_frozen() -> None:
     event = parse_event(sample_event("file.written"))
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -84,6 +84,22 @@ def test_a_str_body_verifies_like_its_utf8_bytes() -> None:
     assert event.data.path == "workspace/café.txt"
 
 
+@pytest.mark.parametrize("padding", [b" ", b"\n", b"\r\n\t "])
+@freeze_time("2026-04-30T00:00:00Z")
+def test_whitespace_around_the_json_is_still_a_valid_body(padding: bytes) -> None:
+    body = padding + body_of(event_id="evt-padded") + padding
+    event = verify_webhook(secret=SECRET, body=body, signature_header=sign_webhook(SECRET, body))
+    assert event.id == "evt-padded"
+
+
+@freeze_time("2026-04-30T00:00:00Z")
+def test_text_after_the_json_object_is_a_body_error_that_says_so() -> None:
+    body = body_of() + b"{}"
+    with pytest.raises(WebhookSignatureError, match="Extra data") as info:
+        verify_webhook(secret=SECRET, body=body, signature_header=sign_webhook(SECRET, body))
+    assert info.value.reason == "body"
+
+
 def test_sign_webhook_matches_compute_signature() -> None:
     body = b'{"a":1}'
     assert sign_webhook(SECRET, body, timestamp=NOW) == (
