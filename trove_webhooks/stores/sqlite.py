@@ -11,7 +11,9 @@ acquire the same event.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
@@ -42,6 +44,10 @@ __all__ = [
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+# About SQLite's own 1000-page threshold at the batch sizes a busy receiver commits.
+CHECKPOINT_EVERY_COMMITS = 32
+
+logger = logging.getLogger("trove_webhooks.stores.sqlite")
 
 
 class _Busy(Exception):
@@ -115,6 +121,10 @@ class _SQLiteBase:
 
     shared_across_processes: ClassVar[bool] = True
     shared_across_hosts: ClassVar[bool] = False
+    # SQLite copies the write-ahead log back into the database file from the commit that
+    # takes it past 1000 pages, and fsyncs twice while doing so. The async store commits on
+    # the event loop, which must not stall for that: it checkpoints in a thread instead.
+    checkpoints_on_commit: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -176,6 +186,8 @@ class _SQLiteBase:
         if self._connection is None:
             try:
                 conn = connect_sqlite(self.path)
+                if not self.checkpoints_on_commit:
+                    conn.execute("PRAGMA wal_autocheckpoint=0")
                 for statement in self._schema:
                     conn.execute(statement)
             except (sqlite3.Error, OSError) as exc:
@@ -292,18 +304,50 @@ class AsyncSQLiteStore(_SQLiteBase):
     wait there, never on the loop.
     """
 
+    checkpoints_on_commit: ClassVar[bool] = False
+
     def __init__(self, path: str, **options: Any) -> None:
         super().__init__(path, **options)
         self._batcher: LoopBatcher[Callable[[Any], Any]] = LoopBatcher(self._commit)
         # Its own threads, not the pool sync handlers run in (see ``_threads``). One at a
-        # time takes this process's connection anyway; a second serves ping() meanwhile.
-        self._threads = StorageThreads("trove-sqlite-store", 2)
+        # time takes this process's connection anyway; a second serves ping() meanwhile, a
+        # third checkpoints.
+        self._threads = StorageThreads("trove-sqlite-store", 3)
+        self._commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
+        self._checkpointer: sqlite3.Connection | None = None
 
     async def _commit(self, works: list[Callable[[Any], Any]]) -> list[Any]:
         try:
-            return self._transaction(works, False)
+            results = self._transaction(works, False)
         except _Busy:
-            return await self._threads.run(self._transaction, works, True)
+            results = await self._threads.run(self._transaction, works, True)
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY_COMMITS == 0:
+            self._start_checkpoint()
+        return results
+
+    def _start_checkpoint(self) -> None:
+        running = self._checkpoint
+        # (A task left by an event loop that has ended will never finish: start afresh.)
+        if (
+            running is not None
+            and not running.done()
+            and running.get_loop() is asyncio.get_running_loop()
+        ):
+            return
+        self._checkpoint = asyncio.ensure_future(self._threads.run(self._run_checkpoint))
+
+    def _run_checkpoint(self) -> None:
+        """Copy the log back into the database, as far as readers allow; never waits for locks
+        (PASSIVE), so commits on the loop go on meanwhile."""
+        try:
+            if self._checkpointer is None:
+                self._checkpointer = connect_sqlite(self.path)
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            # The next checkpoint tries again; until one succeeds the log only grows longer.
+            logger.warning("SQLite store %s: checkpoint failed: %s", self.path, exc)
 
     async def claim(self, event_id: str, *, lease_seconds: float) -> Claim:
         result: Claim = await self._batcher.submit(self._claim_work(event_id, lease_seconds))
@@ -319,5 +363,15 @@ class AsyncSQLiteStore(_SQLiteBase):
         await self._threads.run(self._ping)
 
     async def aclose(self) -> None:
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None and checkpoint.get_loop() is asyncio.get_running_loop():
+            with contextlib.suppress(Exception):
+                await checkpoint
         await self._threads.run(self._close)
         self._threads.shutdown()
+
+    def _close(self) -> None:
+        super()._close()
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.close()
