@@ -125,6 +125,21 @@ async def test_concurrent_first_deliveries_start_one_pool(
     assert sorted(recorder.event_ids) == sorted(d.event_id for d in deliveries)
 
 
+def deliver_then_end_the_loop(parent: Starlette, delivery: Any, moment: Callable[[], bool]) -> None:
+    """Queue ``delivery`` (202) on a loop of its own, and end that loop once ``moment`` holds."""
+
+    async def deliver_and_leave() -> None:
+        transport = httpx.ASGITransport(app=parent)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post(
+                "/trove/events/", content=delivery.body, headers=delivery.headers
+            )
+            assert response.status_code == 202
+            await settle(moment)
+
+    asyncio.run(deliver_and_leave())
+
+
 def test_when_the_loop_ends_mid_handler_the_event_is_handed_back_not_left_to_its_lease(
     inbox_url: str,
 ) -> None:
@@ -145,16 +160,7 @@ def test_when_the_loop_ends_mid_handler_the_event_is_handed_back_not_left_to_its
     parent, _ = mounted(router, url)
     delivery = signed_delivery("file.written", secret=SECRET)
 
-    async def deliver_and_leave() -> None:
-        transport = httpx.ASGITransport(app=parent)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.post(
-                "/trove/events/", content=delivery.body, headers=delivery.headers
-            )
-            assert response.status_code == 202
-            await settle(started.is_set)
-
-    asyncio.run(deliver_and_leave())  # its end cancels the handler mid-run
+    deliver_then_end_the_loop(parent, delivery, started.is_set)  # cancels the handler mid-run
 
     box = open_sync_inbox(url)
     entry = box.get(delivery.event_id)
@@ -191,16 +197,8 @@ def test_an_entry_claimed_as_the_loop_ends_is_handed_back_too(
     parent, _ = mounted(recorder.router, inbox)
     delivery = signed_delivery("file.written", secret=SECRET)
 
-    async def deliver_and_leave() -> None:
-        transport = httpx.ASGITransport(app=parent)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.post(
-                "/trove/events/", content=delivery.body, headers=delivery.headers
-            )
-            assert response.status_code == 202
-            await settle(inbox.claimed.is_set)
-
-    asyncio.run(deliver_and_leave())  # ends while the claim's answer is on its way
+    # The loop ends while the claim's answer is on its way.
+    deliver_then_end_the_loop(parent, delivery, inbox.claimed.is_set)
 
     entry = inbox.get(delivery.event_id)
     inbox.close()
